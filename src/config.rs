@@ -1,0 +1,469 @@
+//! Decode and validate an OCI runtime-spec `config.json`, borrowing every string from the input.
+//!
+//! Decoding checks the type of every field this init acts on and rejects, with the field's
+//! path, anything it would otherwise have to ignore silently (fields of later milestones, see
+//! `docs/STEPS.md`). Unknown fields are ignored, as the runtime spec requires. Fields that are
+//! the parent runtime's business (`linux.resources`, `linux.cgroupsPath`, `hooks` other than
+//! `startContainer`, `annotations`, ...) are not looked at.
+
+use crate::error::{At, InitError, Op, Step};
+use crate::json::{self, JStr, Kind, Value};
+use crate::mounts;
+
+const STEP: Step = Step::Decode;
+
+/// Namespace types this init creates, as `CLONE_NEW*` bits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Namespaces(pub u32);
+
+impl Namespaces {
+    /// Contains every bit of `flag`.
+    pub fn has(self, flag: u32) -> bool {
+        self.0 & flag == flag
+    }
+}
+
+/// `process.user`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct User<'a> {
+    /// `uid`
+    pub uid: u32,
+    /// `gid`
+    pub gid: u32,
+    /// `umask`, if given.
+    pub umask: Option<u32>,
+    /// `additionalGids` (an array of u32, validated), if given.
+    pub additional_gids: Option<Value<'a>>,
+}
+
+/// `process`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Process<'a> {
+    /// `args`: a non-empty array of strings.
+    pub args: Value<'a>,
+    /// `env`: an array of `KEY=value` strings, if given.
+    pub env: Option<Value<'a>>,
+    /// `cwd`: absolute.
+    pub cwd: JStr<'a>,
+    /// `user`.
+    pub user: User<'a>,
+}
+
+/// The parts of the config the init acts on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Config<'a> {
+    /// `root.path` (relative paths are relative to the bundle, the init's working directory).
+    pub root_path: JStr<'a>,
+    /// `root.readonly`.
+    pub root_readonly: bool,
+    /// `hostname`.
+    pub hostname: Option<JStr<'a>>,
+    /// `domainname`.
+    pub domainname: Option<JStr<'a>>,
+    /// `mounts`: an array of validated mount objects, if given.
+    pub mounts: Option<Value<'a>>,
+    /// `linux.namespaces` to create.
+    pub namespaces: Namespaces,
+    /// `linux.rootfsPropagation` as `MS_*` propagation flags; 0 when absent.
+    pub rootfs_propagation: u32,
+    /// `process`.
+    pub process: Process<'a>,
+}
+
+fn type_error(want: Kind, at: At) -> InitError {
+    let why = match want {
+        Kind::Null => "expected null",
+        Kind::Bool => "expected a boolean",
+        Kind::Number => "expected a number",
+        Kind::String => "expected a string",
+        Kind::Array => "expected an array",
+        Kind::Object => "expected an object",
+    };
+    InitError::invalid(STEP, at, why)
+}
+
+fn expect_kind(v: Value<'_>, want: Kind, at: At) -> Result<(), InitError> {
+    if v.kind() == want { Ok(()) } else { Err(type_error(want, at)) }
+}
+
+/// Member `key` of `obj`, with `null` meaning absent (as Go's decoder treats it).
+pub fn member<'a>(obj: Value<'a>, key: &str) -> Option<Value<'a>> {
+    obj.get(key).filter(|v| v.kind() != Kind::Null)
+}
+
+/// A string field.
+pub fn string(v: Value<'_>, at: At) -> Result<JStr<'_>, InitError> {
+    v.as_str().ok_or_else(|| type_error(Kind::String, at))
+}
+
+fn boolean(v: Option<Value<'_>>, at: At) -> Result<bool, InitError> {
+    match v {
+        None => Ok(false),
+        Some(v) => v.as_bool().ok_or_else(|| type_error(Kind::Bool, at)),
+    }
+}
+
+/// An integer field that must fit in a u32.
+pub fn uint32(v: Value<'_>, at: At) -> Result<u32, InitError> {
+    if v.kind() != Kind::Number {
+        return Err(type_error(Kind::Number, at));
+    }
+    let n = v
+        .as_integer()
+        .ok_or_else(|| InitError::invalid(STEP, at, "expected an integer"))?;
+    u32::try_from(n).map_err(|_| InitError::invalid(STEP, at, "out of range for a 32-bit unsigned id"))
+}
+
+/// Check that `v` is an array of strings; returns it.
+fn string_array<'a>(v: Value<'a>, at: At, item: &'static str) -> Result<Value<'a>, InitError> {
+    expect_kind(v, Kind::Array, at)?;
+    for (i, e) in v.elements().enumerate() {
+        string(e, At::item(item, i))?;
+    }
+    Ok(v)
+}
+
+fn unsupported(at: At) -> InitError {
+    InitError::invalid(STEP, at, "not supported by this version of ocinit")
+}
+
+/// Reject a present, non-empty field this version cannot honour.
+fn reject_if_set(obj: Value<'_>, key: &str, at: At) -> Result<(), InitError> {
+    let Some(v) = member(obj, key) else { return Ok(()) };
+    let empty = match v.kind() {
+        Kind::Array | Kind::Object => v.members().next().is_none() && v.elements().next().is_none(),
+        Kind::String => v.as_str().is_some_and(JStr::is_empty),
+        Kind::Bool => v.as_bool() == Some(false),
+        _ => false,
+    };
+    if empty { Ok(()) } else { Err(unsupported(at)) }
+}
+
+fn namespace_flag(t: JStr<'_>) -> Option<u32> {
+    use linux_raw_sys::general as g;
+    Some(match () {
+        () if t.eq_str("pid") => g::CLONE_NEWPID,
+        () if t.eq_str("network") => g::CLONE_NEWNET,
+        () if t.eq_str("mount") => g::CLONE_NEWNS,
+        () if t.eq_str("ipc") => g::CLONE_NEWIPC,
+        () if t.eq_str("uts") => g::CLONE_NEWUTS,
+        () if t.eq_str("user") => g::CLONE_NEWUSER,
+        () if t.eq_str("cgroup") => g::CLONE_NEWCGROUP,
+        () if t.eq_str("time") => g::CLONE_NEWTIME,
+        () => return None,
+    })
+}
+
+fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
+    use linux_raw_sys::general as g;
+    let mut set = Namespaces::default();
+    let Some(list) = linux.and_then(|l| member(l, "namespaces")) else { return Ok(set) };
+    expect_kind(list, Kind::Array, At::field("linux.namespaces"))?;
+    for (i, ns) in list.elements().enumerate() {
+        expect_kind(ns, Kind::Object, At::item("linux.namespaces[]", i))?;
+        let at_type = At::item("linux.namespaces[].type", i);
+        let t = member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, "missing"))?;
+        let flag = namespace_flag(string(t, at_type)?)
+            .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown namespace type"))?;
+        if set.has(flag) {
+            return Err(InitError::invalid(STEP, at_type, "duplicate namespace type"));
+        }
+        if flag & (g::CLONE_NEWUSER | g::CLONE_NEWTIME) != 0 {
+            return Err(unsupported(at_type));
+        }
+        reject_if_set(ns, "path", At::item("linux.namespaces[].path", i))?;
+        set.0 |= flag;
+    }
+    Ok(set)
+}
+
+fn rootfs_propagation(linux: Option<Value<'_>>) -> Result<u32, InitError> {
+    use linux_raw_sys::general as g;
+    let at = At::field("linux.rootfsPropagation");
+    let Some(v) = linux.and_then(|l| member(l, "rootfsPropagation")) else { return Ok(0) };
+    let s = string(v, at)?;
+    let table: [(&str, u32); 6] = [
+        ("", 0),
+        ("private", g::MS_PRIVATE),
+        ("rprivate", g::MS_PRIVATE | g::MS_REC),
+        ("slave", g::MS_SLAVE),
+        ("rslave", g::MS_SLAVE | g::MS_REC),
+        ("unbindable", g::MS_UNBINDABLE),
+    ];
+    if let Some(&(_, flags)) = table.iter().find(|(name, _)| s.eq_str(name)) {
+        return Ok(flags);
+    }
+    if s.eq_str("shared") || s.eq_str("rshared") || s.eq_str("runbindable") {
+        return Err(unsupported(at));
+    }
+    Err(InitError::invalid(STEP, at, "unknown propagation"))
+}
+
+fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
+    let Some(u) = member(process, "user") else {
+        return Ok(User { uid: 0, gid: 0, umask: None, additional_gids: None });
+    };
+    expect_kind(u, Kind::Object, At::field("process.user"))?;
+    let id = |key, at| member(u, key).map_or(Ok(0), |v| uint32(v, At::field(at)));
+    let uid = id("uid", "process.user.uid")?;
+    let gid = id("gid", "process.user.gid")?;
+    let umask = match member(u, "umask") {
+        None => None,
+        Some(v) => {
+            let m = uint32(v, At::field("process.user.umask"))?;
+            if m > 0o777 {
+                return Err(InitError::invalid(STEP, At::field("process.user.umask"), "above 0777"));
+            }
+            Some(m)
+        }
+    };
+    let additional_gids = match member(u, "additionalGids") {
+        None => None,
+        Some(v) => {
+            expect_kind(v, Kind::Array, At::field("process.user.additionalGids"))?;
+            for (i, g) in v.elements().enumerate() {
+                uint32(g, At::item("process.user.additionalGids[]", i))?;
+            }
+            Some(v)
+        }
+    };
+    reject_if_set(u, "username", At::field("process.user.username"))?;
+    Ok(User { uid, gid, umask, additional_gids })
+}
+
+fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
+    let at = At::field("process");
+    let p = member(root, "process").ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+    expect_kind(p, Kind::Object, at)?;
+    let at_args = At::field("process.args");
+    let args = member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, "missing"))?;
+    string_array(args, at_args, "process.args[]")?;
+    if args.elements().next().is_none() {
+        return Err(InitError::invalid(STEP, at_args, "empty"));
+    }
+    let env = match member(p, "env") {
+        None => None,
+        Some(v) => Some(string_array(v, At::field("process.env"), "process.env[]")?),
+    };
+    for (i, e) in env.iter().flat_map(|v| v.elements()).enumerate() {
+        let s = string(e, At::item("process.env[]", i))?;
+        match s.chars().position(|c| c == '=') {
+            Some(0) => return Err(InitError::invalid(STEP, At::item("process.env[]", i), "empty variable name")),
+            Some(_) => {}
+            None => return Err(InitError::invalid(STEP, At::item("process.env[]", i), "no '=' in entry")),
+        }
+    }
+    let at_cwd = At::field("process.cwd");
+    let cwd = string(member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, "missing"))?, at_cwd)?;
+    if !cwd.raw().starts_with(b"/") {
+        return Err(InitError::invalid(STEP, at_cwd, "not an absolute path"));
+    }
+    if boolean(member(p, "terminal"), At::field("process.terminal"))? {
+        return Err(unsupported(At::field("process.terminal")));
+    }
+    for (key, at) in [
+        ("noNewPrivileges", "process.noNewPrivileges"),
+        ("capabilities", "process.capabilities"),
+        ("rlimits", "process.rlimits"),
+        ("apparmorProfile", "process.apparmorProfile"),
+        ("selinuxLabel", "process.selinuxLabel"),
+        ("oomScoreAdj", "process.oomScoreAdj"),
+        ("scheduler", "process.scheduler"),
+        ("ioPriority", "process.ioPriority"),
+        ("execCPUAffinity", "process.execCPUAffinity"),
+    ] {
+        reject_if_set(p, key, At::field(at))?;
+    }
+    Ok(Process { args, env, cwd, user: user(p)? })
+}
+
+fn mounts_list(root: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
+    let Some(list) = member(root, "mounts") else { return Ok(None) };
+    expect_kind(list, Kind::Array, At::field("mounts"))?;
+    for (i, m) in list.elements().enumerate() {
+        expect_kind(m, Kind::Object, At::item("mounts[]", i))?;
+        mounts::Mount::decode(m, i)?;
+    }
+    Ok(Some(list))
+}
+
+/// Decode `input`: validate the JSON, then every field the init acts on.
+pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
+    json::validate(input, json::MAX_DEPTH).map_err(|e| InitError {
+        step: STEP,
+        op: Op::Parse,
+        errno: None,
+        at: At::item("byte[]", e.offset),
+        why: e.reason,
+    })?;
+    let root = Value::root(input);
+    expect_kind(root, Kind::Object, At::NONE)?;
+    let at_version = At::field("ociVersion");
+    string(member(root, "ociVersion").ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?, at_version)?;
+
+    let at_root = At::field("root");
+    let r = member(root, "root").ok_or_else(|| InitError::invalid(STEP, at_root, "missing"))?;
+    expect_kind(r, Kind::Object, at_root)?;
+    let at_path = At::field("root.path");
+    let root_path = string(member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, "missing"))?, at_path)?;
+    if root_path.is_empty() {
+        return Err(InitError::invalid(STEP, at_path, "empty"));
+    }
+    let root_readonly = boolean(member(r, "readonly"), At::field("root.readonly"))?;
+
+    let linux = member(root, "linux");
+    if let Some(l) = linux {
+        expect_kind(l, Kind::Object, At::field("linux"))?;
+        for (key, at) in [
+            ("uidMappings", "linux.uidMappings"),
+            ("gidMappings", "linux.gidMappings"),
+            ("timeOffsets", "linux.timeOffsets"),
+            ("devices", "linux.devices"),
+            ("sysctl", "linux.sysctl"),
+            ("seccomp", "linux.seccomp"),
+            ("maskedPaths", "linux.maskedPaths"),
+            ("readonlyPaths", "linux.readonlyPaths"),
+            ("mountLabel", "linux.mountLabel"),
+            ("personality", "linux.personality"),
+            ("memoryPolicy", "linux.memoryPolicy"),
+            ("netDevices", "linux.netDevices"),
+        ] {
+            reject_if_set(l, key, At::field(at))?;
+        }
+    }
+    if let Some(hooks) = member(root, "hooks") {
+        reject_if_set(hooks, "startContainer", At::field("hooks.startContainer"))?;
+    }
+    let namespaces = namespaces(linux)?;
+    let rootfs_propagation = rootfs_propagation(linux)?;
+
+    let name = |key, at| member(root, key).map(|v| string(v, At::field(at))).transpose();
+    let hostname = name("hostname", "hostname")?;
+    let domainname = name("domainname", "domainname")?;
+    let uts = namespaces.has(linux_raw_sys::general::CLONE_NEWUTS);
+    for (value, at) in [(hostname, "hostname"), (domainname, "domainname")] {
+        if value.is_some_and(|v| !v.is_empty()) && !uts {
+            return Err(InitError::invalid(STEP, At::field(at), "needs a new uts namespace"));
+        }
+    }
+
+    let mounts = mounts_list(root)?;
+    if mounts.is_some_and(|m| m.elements().next().is_some())
+        && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
+    {
+        return Err(InitError::invalid(STEP, At::field("mounts"), "needs a new mount namespace"));
+    }
+    Ok(Config {
+        root_path,
+        root_readonly,
+        hostname,
+        domainname,
+        mounts,
+        namespaces,
+        rootfs_propagation,
+        process: process(root)?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn testdata(name: &str) -> Vec<u8> {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/");
+        std::fs::read(format!("{dir}{name}")).unwrap_or_else(|e| panic!("{dir}{name}: {e}"))
+    }
+
+    fn err(doc: &str) -> (String, &'static str) {
+        let e = decode(doc.as_bytes()).expect_err("must fail");
+        (e.at.to_string(), e.why)
+    }
+
+    const MINIMAL: &str = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},
+        "process":{"args":["sh"],"cwd":"/"}}"#;
+
+    #[test]
+    fn minimal_config_decodes() {
+        let c = decode(MINIMAL.as_bytes()).expect("decodes");
+        assert!(c.root_path.eq_str("rootfs"));
+        assert_eq!(c.process.user.uid, 0);
+        assert_eq!(c.namespaces, Namespaces(0));
+    }
+
+    /// Every file of the shared test data is valid JSON the reader walks completely; configs
+    /// either decode or are refused for a field of a later milestone, naming it.
+    #[test]
+    fn decodes_every_testdata_file() {
+        for name in ["configs/crun-spec.json", "configs/runc-spec.json", "configs/runc-spec-rootless.json",
+            "configs/docker-like.json", "seccomp/default.json", "seccomp/docker-default-amd64.oci.json"]
+        {
+            let doc = testdata(name);
+            json::validate(&doc, json::MAX_DEPTH).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            let root = Value::root(&doc);
+            assert!(root.members().count() > 2, "{name}");
+            if name.starts_with("configs/") {
+                match decode(&doc) {
+                    Ok(_) => {}
+                    Err(e) => assert_eq!(e.why, "not supported by this version of ocinit", "{name}: {e:?}"),
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn docker_like_escapes_decode() {
+        let doc = testdata("configs/docker-like.json");
+        let root = Value::root(&doc);
+        let p = member(root, "process").expect("process");
+        let mut buf = [0u8; 4096];
+        let mut all = String::new();
+        for a in member(p, "args").expect("args").elements().chain(member(p, "env").expect("env").elements()) {
+            let n = a.as_str().expect("string").decode_into(&mut buf).expect("fits");
+            all.push_str(std::str::from_utf8(&buf[..n]).expect("utf8"));
+            all.push('\n');
+        }
+        assert!(all.contains("&&"), "Go's \\u0026 decodes to '&': {all}");
+        assert!(!all.contains("\\u"), "no escape left undecoded: {all}");
+        assert!(all.chars().any(|c| c as u32 > 0xFFFF), "the surrogate pair decodes to one scalar: {all}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_field() {
+        assert_eq!(err(r#"[]"#), (String::new(), "expected an object"));
+        assert_eq!(err(r#"{"root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#), ("ociVersion".into(), "missing"));
+        assert_eq!(err(&MINIMAL.replace(r#"["sh"]"#, r#"["sh", 7]"#)), ("process.args[1]".into(), "expected a string"));
+        assert_eq!(err(&MINIMAL.replace(r#"["sh"]"#, "[]")), ("process.args".into(), "empty"));
+        assert_eq!(err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"rel""#)), ("process.cwd".into(), "not an absolute path"));
+        assert_eq!(
+            err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","user":{"uid":-1}"#)),
+            ("process.user.uid".into(), "out of range for a 32-bit unsigned id")
+        );
+        assert_eq!(
+            err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","env":["A=1","B"]"#)),
+            ("process.env[1]".into(), "no '=' in entry")
+        );
+        assert_eq!(
+            err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","terminal":true"#)),
+            ("process.terminal".into(), "not supported by this version of ocinit")
+        );
+    }
+
+    #[test]
+    fn namespaces_are_checked() {
+        let with = |ns: &str| MINIMAL.replace(r#""ociVersion""#, &format!(r#""linux":{{"namespaces":[{ns}]}},"ociVersion""#));
+        assert_eq!(err(&with(r#"{"type":"pid"},{"type":"bogus"}"#)), ("linux.namespaces[1].type".into(), "unknown namespace type"));
+        assert_eq!(err(&with(r#"{"type":"ipc"},{"type":"ipc"}"#)), ("linux.namespaces[1].type".into(), "duplicate namespace type"));
+        assert_eq!(
+            err(&with(r#"{"type":"net","path":"/proc/1/ns/net"}"#)),
+            ("linux.namespaces[0].type".into(), "unknown namespace type")
+        );
+        assert_eq!(
+            err(&with(r#"{"type":"network","path":"/proc/1/ns/net"}"#)),
+            ("linux.namespaces[0].path".into(), "not supported by this version of ocinit")
+        );
+        let doc = with(r#"{"type":"pid"},{"type":"mount"},{"type":"uts"}"#);
+        let c = decode(doc.as_bytes()).expect("decodes");
+        assert!(c.namespaces.has(linux_raw_sys::general::CLONE_NEWPID | linux_raw_sys::general::CLONE_NEWNS));
+        assert_eq!(err(&MINIMAL.replace("\"root\"", "\"hostname\":\"h\",\"root\"")), ("hostname".into(), "needs a new uts namespace"));
+    }
+}

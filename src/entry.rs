@@ -1,0 +1,241 @@
+//! The init sequence, in order, and the one place that turns an error into a report and an
+//! exit status. Each step lives in its own module; `docs/STEPS.md` gives the reasons.
+
+use core::ffi::CStr;
+
+use linux_raw_sys::general as g;
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
+use rustix::io::{Errno, FdFlags};
+use rustix::pipe::PipeFlags;
+
+use crate::config::{self, Config};
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::protocol::{self, Line, Log};
+use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
+use crate::{process, rootfs};
+
+/// The protocol's descriptors and settings, from the environment.
+#[derive(Debug)]
+pub struct Setup {
+    /// Control channel.
+    pub control: OwnedFd,
+    /// Log pipe.
+    pub log: Option<OwnedFd>,
+    /// Debug lines wanted.
+    pub debug: bool,
+    /// Exec FIFO (`O_PATH`).
+    pub fifo: Option<OwnedFd>,
+    /// Number of fds from 3 up that the user process keeps.
+    pub preserved: u32,
+}
+
+fn env_fd(value: &[u8]) -> Result<i32, InitError> {
+    let at = At::NONE;
+    let bad = || InitError { op: Op::Environment, ..InitError::invalid(Step::Setup, at, "malformed descriptor number") };
+    if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
+        return Err(bad());
+    }
+    Ok(value.iter().fold(0i32, |n, d| n * 10 + i32::from(d - b'0')))
+}
+
+fn env_error(why: &'static str) -> InitError {
+    InitError { op: Op::Environment, ..InitError::invalid(Step::Setup, At::NONE, why) }
+}
+
+impl Setup {
+    /// Read the protocol variables. Nothing of the environment reaches the user process: its
+    /// environment is built from `process.env` alone.
+    pub fn from_env(env: StartupStrings) -> Result<Setup, InitError> {
+        let (mut version, mut control, mut log, mut fifo, mut kind) = (None, None, None, None, None);
+        let (mut debug, mut preserved) = (false, 0u32);
+        for entry in env {
+            let entry = entry.to_bytes();
+            let Some(eq) = entry.iter().position(|&c| c == b'=') else { continue };
+            let (key, value) = (entry.get(..eq).unwrap_or_default(), entry.get(eq + 1..).unwrap_or_default());
+            match key {
+                k if k == protocol::ENV_PROTOCOL.as_bytes() => version = Some(value),
+                k if k == protocol::ENV_CONTROL.as_bytes() => control = Some(env_fd(value)?),
+                k if k == protocol::ENV_LOG.as_bytes() => log = Some(env_fd(value)?),
+                k if k == protocol::ENV_FIFO.as_bytes() => fifo = Some(env_fd(value)?),
+                k if k == protocol::ENV_TYPE.as_bytes() => kind = Some(value),
+                k if k == protocol::ENV_LOG_LEVEL.as_bytes() => debug = value == b"debug",
+                k if k == protocol::ENV_PRESERVED_FDS.as_bytes() => {
+                    preserved = env_fd(value)?.cast_unsigned();
+                }
+                _ => {}
+            }
+        }
+        let Some(control) = control else {
+            return Err(env_error("not started by a runtime: _OCINIT_CONTROL is not set (see docs/PROTOCOL.md)"));
+        };
+        // Take the log first, so the remaining checks can be reported there too.
+        let take = |fd: i32| {
+            let first = 3 + i64::from(preserved);
+            if i64::from(fd) < first {
+                return Err(env_error("protocol descriptor overlaps stdio or the preserved fds"));
+            }
+            let owned = sys::take_inherited_fd(fd).ctx(Step::Setup, Op::Fcntl, At::NONE)?;
+            rustix::io::fcntl_setfd(&owned, FdFlags::CLOEXEC).ctx(Step::Setup, Op::Fcntl, At::NONE)?;
+            Ok(owned)
+        };
+        let setup = Setup {
+            control: take(control)?,
+            log: log.map(take).transpose()?,
+            debug,
+            fifo: fifo.map(take).transpose()?,
+            preserved,
+        };
+        if version != Some(protocol::VERSION.as_bytes()) {
+            return Err(env_error("unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)"));
+        }
+        if kind.is_some_and(|k| k != b"standard") {
+            return Err(env_error("unsupported init type in _OCINIT_TYPE (this init runs: standard)"));
+        }
+        Ok(setup)
+    }
+
+    fn log(&self) -> Log<'_> {
+        Log { fd: self.log.as_ref().map(|f| f.as_fd()), debug: self.debug }
+    }
+}
+
+/// Run the init; the return value is the exit status (only on failure, or in the process that
+/// forked the container's PID 1).
+pub fn main(_args: StartupStrings, env: StartupStrings) -> i32 {
+    let mut setup = match Setup::from_env(env) {
+        Ok(s) => s,
+        Err(e) => {
+            let mut text = Line::<512>::new();
+            let _ = protocol::error_text(&e, &mut text);
+            sys::write_stderr(text.as_bytes());
+            return 255;
+        }
+    };
+    let Some(buffers) = sys::take_buffers() else { return 255 };
+    match run(&mut setup, buffers) {
+        Ok(()) => 0,
+        Err(e) => {
+            report(&setup, &e);
+            255
+        }
+    }
+}
+
+/// Tell the parent (and the log); when the parent cannot hear it any more (after `created` the
+/// parent of `create` is gone), say it on stderr, the user process's stderr.
+fn report(setup: &Setup, e: &InitError) {
+    let mut message = Line::<512>::new();
+    let sent = protocol::error_message(e, &mut message).is_ok()
+        && protocol::send_frame(setup.control.as_fd(), message.as_bytes(), e.step).is_ok();
+    let mut text = Line::<512>::new();
+    let _ = protocol::error_text(e, &mut text);
+    let line = core::str::from_utf8(text.as_bytes()).unwrap_or("").trim_end();
+    setup.log().line("error", format_args!("{line}"));
+    if !sent {
+        sys::write_stderr(text.as_bytes());
+    }
+}
+
+/// The standard init sequence. Returns `Ok(())` only in the process that forked the container's
+/// PID 1; the container's process either `execve`s or returns the error.
+fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError> {
+    let Buffers { config: config_buf, strings: strings_buf, argv: argv_slots, envp: envp_slots } = buffers;
+    let control = setup.control.as_fd();
+    let log = setup.log();
+
+    // The config comes first: every later step depends on it.
+    let frame = protocol::recv_frame(control, config_buf, Step::Receive)?;
+    let config = config::decode(frame)?;
+    log.line("debug", format_args!("config decoded: {} bytes", frame.len()));
+
+    // Namespaces before any filesystem work, so every mount lands in the container's table.
+    sys::unshare_namespaces(config.namespaces.0).ctx(Step::Namespaces, Op::Unshare, At::field("linux.namespaces"))?;
+    // A new PID namespace is entered only by a child: fork it as a sibling (the parent runtime's
+    // child, which it can wait for); this process reports its pid and leaves.
+    if config.namespaces.has(g::CLONE_NEWPID) && !fork_pid1(control)? {
+        return Ok(());
+    }
+
+    // Mount work happens while the host's paths are still reachable (bind sources).
+    let root = rootfs::prepare(&config)?;
+    rootfs::mount_all(&config, &root)?;
+    rootfs::pivot(&config, root)?;
+    hostname(&config)?;
+
+    // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
+    protocol::send_simple(control, "ready", Step::Handshake)?;
+    protocol::expect_reply(control, "run", Step::Handshake)?;
+
+    let p = &config.process;
+    process::umask(p);
+    // As the runtime's root first; a permission failure is retried as the user below.
+    let cwd_entered = process::chdir(p, false)?;
+    let mut strings = process::Strings::new(strings_buf);
+    let mut argv = CStrArray::new(argv_slots);
+    let mut envp = CStrArray::new(envp_slots);
+    process::environment(p, &mut strings, &mut envp)?;
+    process::arguments(p, &mut strings, &mut argv)?;
+    process::switch_user(p)?;
+    if !cwd_entered {
+        process::chdir(p, true)?;
+    }
+    // Resolved as the user, before the FIFO: "not found" is a create-time error (runc).
+    let path: &CStr = process::lookup(&argv, &envp, &mut strings)?;
+
+    // Everything that can fail before execve has passed: the container is created.
+    protocol::send_simple(control, "created", Step::Handshake)?;
+    if let Some(fifo) = setup.fifo.take() {
+        process::wait_fifo(fifo)?;
+    }
+    let keep: [BorrowedFd<'_>; 2] = [control, setup.log.as_ref().map_or(control, |l| l.as_fd())];
+    process::close_fds(3 + setup.preserved, &keep)?;
+    // The control channel closes on a successful exec: EOF without an error frame tells the
+    // parent the user process runs.
+    Err(process::exec(path, &argv, &envp))
+}
+
+/// Fork the container's PID 1 (`clone(CLONE_PARENT)` after `unshare(CLONE_NEWPID)`). Returns
+/// true in the child. The child waits until this process has announced its pid, so the
+/// parent always reads `pid` before anything the child sends.
+fn fork_pid1(control: BorrowedFd<'_>) -> Result<bool, InitError> {
+    const STEP: Step = Step::PidNamespace;
+    let (gate_read, gate_write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, At::NONE)?;
+    match sys::clone_parent().ctx(STEP, Op::Clone, At::NONE)? {
+        Forked::Parent(pid) => {
+            drop(gate_read);
+            if let Err(e) = protocol::send_pid(control, pid, STEP) {
+                if let Some(child) = rustix::process::Pid::from_raw(pid) {
+                    let _ = rustix::process::kill_process(child, rustix::process::Signal::KILL);
+                }
+                return Err(e);
+            }
+            // Our exit closes `gate_write`: that is the child's signal to go on.
+            Ok(false)
+        }
+        Forked::Child => {
+            drop(gate_write);
+            let mut byte = [0u8; 1];
+            loop {
+                match rustix::io::read(&gate_read, &mut byte) {
+                    Err(Errno::INTR) => {}
+                    _ => break,
+                }
+            }
+            Ok(true)
+        }
+    }
+}
+
+/// `hostname` and `domainname` (decode checked that a UTS namespace is ours).
+fn hostname(config: &Config<'_>) -> Result<(), InitError> {
+    const STEP: Step = Step::Hostname;
+    if let Some(h) = config.hostname {
+        let name = crate::cpath::CPath::decode(h, STEP, At::field("hostname"))?;
+        rustix::system::sethostname(name.bytes()).ctx(STEP, Op::Sethostname, At::field("hostname"))?;
+    }
+    if let Some(d) = config.domainname {
+        let name = crate::cpath::CPath::decode(d, STEP, At::field("domainname"))?;
+        rustix::system::setdomainname(name.bytes()).ctx(STEP, Op::Setdomainname, At::field("domainname"))?;
+    }
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! The init's one error type: which step, which operation, the errno, and where in the config.
+//!
+//! Errors are small `Copy` values. Config strings are not copied into them: the location is a
+//! path template with up to two indices (`mounts[].options[]` + `[3, 1]`), which the parent,
+//! holding the same config, can resolve to the values it names.
+
+use core::fmt;
+
+use rustix::io::Errno;
+
+/// A step of the init sequence, in order. The names are part of the protocol (`docs/STEPS.md`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Step {
+    /// Reading the environment and taking the inherited descriptors.
+    Setup,
+    /// Receiving the config frame.
+    Receive,
+    /// Decoding and validating the config.
+    Decode,
+    /// Creating namespaces.
+    Namespaces,
+    /// Forking the container's PID 1 into the new PID namespace.
+    PidNamespace,
+    /// Preparing the root: propagation, the rootfs bind, `root.readonly`.
+    Rootfs,
+    /// `mounts[]`.
+    Mounts,
+    /// `pivot_root` (or `chroot`) into the rootfs and detaching the old root.
+    PivotRoot,
+    /// `hostname` and `domainname`.
+    Hostname,
+    /// The `ready` → `run` exchange with the parent.
+    Handshake,
+    /// `process.user.umask`.
+    Umask,
+    /// `process.cwd`.
+    Cwd,
+    /// `process.user`: groups, gid, uid.
+    User,
+    /// `process.env`.
+    Env,
+    /// Finding `process.args[0]` inside the container.
+    Lookup,
+    /// Waiting on the exec FIFO for `start`.
+    ExecFifo,
+    /// Closing every descriptor the process must not inherit.
+    CloseFds,
+    /// `execve`.
+    Exec,
+}
+
+impl Step {
+    /// The wire name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Step::Setup => "setup",
+            Step::Receive => "receive",
+            Step::Decode => "decode",
+            Step::Namespaces => "namespaces",
+            Step::PidNamespace => "pid-namespace",
+            Step::Rootfs => "rootfs",
+            Step::Mounts => "mounts",
+            Step::PivotRoot => "pivot-root",
+            Step::Hostname => "hostname",
+            Step::Handshake => "handshake",
+            Step::Umask => "umask",
+            Step::Cwd => "cwd",
+            Step::User => "user",
+            Step::Env => "env",
+            Step::Lookup => "lookup",
+            Step::ExecFifo => "exec-fifo",
+            Step::CloseFds => "close-fds",
+            Step::Exec => "exec",
+        }
+    }
+}
+
+/// The operation that failed: a system call, or a check of the init's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    /// An environment variable of the protocol.
+    Environment,
+    /// `read`/`recv` on the control channel.
+    Recv,
+    /// `send` on the control channel.
+    Send,
+    /// JSON syntax.
+    Parse,
+    /// A config or protocol rule.
+    Validate,
+    /// `unshare`.
+    Unshare,
+    /// `clone`.
+    Clone,
+    /// `pipe2`.
+    Pipe,
+    /// `open`/`openat2`.
+    Open,
+    /// `mkdirat`.
+    Mkdir,
+    /// `mount`.
+    Mount,
+    /// `mount_setattr`.
+    MountSetattr,
+    /// `umount2`.
+    Umount,
+    /// `pivot_root`.
+    PivotRoot,
+    /// `chroot`.
+    Chroot,
+    /// `chdir`/`fchdir`.
+    Chdir,
+    /// `sethostname`.
+    Sethostname,
+    /// `setdomainname`.
+    Setdomainname,
+    /// `setgroups`.
+    Setgroups,
+    /// `setresgid`.
+    Setgid,
+    /// `setresuid`.
+    Setuid,
+    /// `stat`/`access` while searching `PATH`.
+    Access,
+    /// `write`.
+    Write,
+    /// `fcntl`.
+    Fcntl,
+    /// `close_range`.
+    CloseRange,
+    /// `execve`.
+    Execve,
+}
+
+impl Op {
+    /// The wire name (the system call's name where there is one).
+    pub fn name(self) -> &'static str {
+        match self {
+            Op::Environment => "environment",
+            Op::Recv => "recv",
+            Op::Send => "send",
+            Op::Parse => "parse",
+            Op::Validate => "validate",
+            Op::Unshare => "unshare",
+            Op::Clone => "clone",
+            Op::Pipe => "pipe2",
+            Op::Open => "open",
+            Op::Mkdir => "mkdir",
+            Op::Mount => "mount",
+            Op::MountSetattr => "mount_setattr",
+            Op::Umount => "umount2",
+            Op::PivotRoot => "pivot_root",
+            Op::Chroot => "chroot",
+            Op::Chdir => "chdir",
+            Op::Sethostname => "sethostname",
+            Op::Setdomainname => "setdomainname",
+            Op::Setgroups => "setgroups",
+            Op::Setgid => "setgid",
+            Op::Setuid => "setuid",
+            Op::Access => "access",
+            Op::Write => "write",
+            Op::Fcntl => "fcntl",
+            Op::CloseRange => "close_range",
+            Op::Execve => "execve",
+        }
+    }
+}
+
+/// A location in the config: a path template whose `[]` are filled from `index` in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct At {
+    /// e.g. `"mounts[].options[]"`; empty for "not about a config field".
+    pub template: &'static str,
+    /// Indices for the `[]` of the template.
+    pub index: [u32; 2],
+}
+
+impl At {
+    /// No config location.
+    pub const NONE: At = At { template: "", index: [0; 2] };
+
+    /// A field without indices.
+    pub const fn field(template: &'static str) -> At {
+        At { template, index: [0; 2] }
+    }
+
+    /// A field with one index.
+    pub const fn item(template: &'static str, i: usize) -> At {
+        #[expect(clippy::cast_possible_truncation, reason = "config lists are far below 2^32")]
+        At { template, index: [i as u32, 0] }
+    }
+
+    /// A field with two indices.
+    pub const fn item2(template: &'static str, i: usize, j: usize) -> At {
+        #[expect(clippy::cast_possible_truncation, reason = "config lists are far below 2^32")]
+        At { template, index: [i as u32, j as u32] }
+    }
+}
+
+impl fmt::Display for At {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut indices = self.index.iter();
+        let mut parts = self.template.split("[]");
+        if let Some(first) = parts.next() {
+            f.write_str(first)?;
+        }
+        for part in parts {
+            write!(f, "[{}]{part}", indices.next().copied().unwrap_or(0))?;
+        }
+        Ok(())
+    }
+}
+
+/// A failure of the init, reported to the parent before the init exits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[must_use]
+pub struct InitError {
+    /// The step that failed.
+    pub step: Step,
+    /// The operation within it.
+    pub op: Op,
+    /// The errno of a failed system call; `None` for the init's own checks.
+    pub errno: Option<Errno>,
+    /// The config field concerned.
+    pub at: At,
+    /// A reason for humans when there is no errno (or to qualify it); empty otherwise.
+    pub why: &'static str,
+}
+
+const _: () = assert!(size_of::<InitError>() <= 48);
+
+impl InitError {
+    /// A failed system call.
+    pub fn sys(step: Step, op: Op, errno: Errno, at: At) -> Self {
+        InitError { step, op, errno: Some(errno), at, why: "" }
+    }
+
+    /// A failed check of the init's own.
+    pub fn invalid(step: Step, at: At, why: &'static str) -> Self {
+        InitError { step, op: Op::Validate, errno: None, at, why }
+    }
+
+    /// Same error with a reason added.
+    pub fn because(mut self, why: &'static str) -> Self {
+        self.why = why;
+        self
+    }
+}
+
+/// Attach a step, an operation and a config location to a rustix result.
+pub trait Context<T> {
+    /// Map `Err(errno)` to an [`InitError`].
+    fn ctx(self, step: Step, op: Op, at: At) -> Result<T, InitError>;
+}
+
+impl<T> Context<T> for Result<T, Errno> {
+    fn ctx(self, step: Step, op: Op, at: At) -> Result<T, InitError> {
+        self.map_err(|e| InitError::sys(step, op, e, at))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn at_renders_indices() {
+        assert_eq!(At::item2("mounts[].options[]", 3, 1).to_string(), "mounts[3].options[1]");
+        assert_eq!(At::item("process.args[]", 0).to_string(), "process.args[0]");
+        assert_eq!(At::field("root.path").to_string(), "root.path");
+        assert_eq!(At::NONE.to_string(), "");
+    }
+}

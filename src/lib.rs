@@ -1,0 +1,19 @@
+//! ocinit: a static, allocation-free OCI container init driven by a parent runtime.
+//!
+//! The parent spawns the binary with a control channel and a few other descriptors announced
+//! in the environment (`docs/PROTOCOL.md`), streams it an unmodified OCI `config.json`, and the
+//! init performs the container's setup itself and `execve`s the user process
+//! (`docs/STEPS.md`). No heap: the config lives in a static buffer and everything decoded from
+//! it is borrowed from there.
+#![cfg_attr(not(test), no_std)]
+
+pub mod config;
+pub mod cpath;
+pub mod entry;
+pub mod error;
+pub mod json;
+pub mod mounts;
+pub mod process;
+pub mod protocol;
+pub mod rootfs;
+pub mod sys;

@@ -1,0 +1,30 @@
+//! The `ocinit` binary: musl's start-up code calls `main`, which hands the environment to
+//! [`ocinit::entry::main`]. Everything else lives in the library.
+#![no_std]
+#![no_main]
+// `#[no_mangle]` counts as unsafe code; this file only names the entry points musl expects.
+#![allow(unsafe_code)]
+
+use core::ffi::{c_char, c_int};
+
+use ocinit::sys;
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
+    sys::write_stderr(b"ocinit: internal error (panic)\n");
+    sys::exit_group(255)
+}
+
+/// libcore is built with `panic = "unwind"` and references this symbol in non-LTO builds; with
+/// `panic = "abort"` it is never called.
+#[unsafe(no_mangle)]
+extern "C" fn rust_eh_personality() {}
+
+/// Called by musl's `__libc_start_main`, as for any C program.
+#[unsafe(no_mangle)]
+extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: musl passes the argv and envp arrays the kernel built on the initial stack:
+    // NULL-terminated, each entry NUL-terminated, alive and unmodified for the whole process.
+    let (args, env) = unsafe { (sys::StartupStrings::new(argv), sys::StartupStrings::new(envp)) };
+    ocinit::entry::main(args, env)
+}

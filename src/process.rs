@@ -1,0 +1,215 @@
+//! The user process: working directory, identity, environment, `args[0]`, the exec FIFO, the
+//! descriptor sweep and `execve`. Everything here runs inside the container, after the pivot.
+
+use core::ffi::CStr;
+
+use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fs::{Access, AtFlags, FileType, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::process::{Gid, Uid};
+
+use crate::config::{Process, uint32};
+use crate::cpath::{CPath, PATH_MAX};
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::json::JStr;
+use crate::sys::{self, CStrArray};
+
+
+/// A bump arena of NUL-terminated strings over a borrowed buffer.
+#[derive(Debug)]
+pub struct Strings<'s> {
+    rest: &'s mut [u8],
+}
+
+impl<'s> Strings<'s> {
+    /// Over `buf`.
+    pub fn new(buf: &'s mut [u8]) -> Self {
+        Strings { rest: buf }
+    }
+
+    /// Copy the concatenation of `parts` (decoded) in, NUL-terminated.
+    fn push(&mut self, parts: &[Part<'_>], step: Step, at: At) -> Result<&'s CStr, InitError> {
+        let rest = core::mem::take(&mut self.rest);
+        let mut n = 0;
+        for part in parts {
+            let room = rest.get_mut(n..).unwrap_or_default();
+            n += match part {
+                Part::Json(s) => s.decode_into(room),
+                Part::Bytes(b) => room.get_mut(..b.len()).map(|dst| {
+                    dst.copy_from_slice(b);
+                    b.len()
+                }),
+            }
+            .ok_or_else(|| InitError::invalid(step, at, "strings exceed the init's buffer"))?;
+        }
+        let (used, tail) = rest.split_at_mut((n + 1).min(rest.len()));
+        self.rest = tail;
+        let Some(nul) = used.get_mut(n) else {
+            return Err(InitError::invalid(step, at, "strings exceed the init's buffer"));
+        };
+        *nul = 0;
+        CStr::from_bytes_with_nul(used).map_err(|_| InitError::invalid(step, at, "contains a NUL byte"))
+    }
+}
+
+enum Part<'j> {
+    Json(JStr<'j>),
+    Bytes(&'j [u8]),
+}
+
+/// `process.user.umask`, defaulting to 0022 as runc does.
+pub fn umask(p: &Process<'_>) {
+    rustix::process::umask(Mode::from_raw_mode(p.user.umask.unwrap_or(0o022)));
+}
+
+/// `chdir(process.cwd)`. Returns `Ok(false)` when it must be retried as the user: the runtime
+/// may be unable to enter a directory the user can (rootless volumes), and vice versa.
+pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
+    let at = At::field("process.cwd");
+    let cwd = CPath::decode(p.cwd, Step::Cwd, at)?;
+    match rustix::process::chdir(cwd.as_cstr()) {
+        Ok(()) => Ok(true),
+        Err(Errno::ACCESS | Errno::PERM) if !retry => Ok(false),
+        Err(e) => Err(InitError::sys(Step::Cwd, Op::Chdir, e, at)),
+    }
+}
+
+/// `setgroups(additionalGids)`, `setresgid(gid)`, `setresuid(uid)`, in that order: each needs
+/// a privilege the next one drops. Single-threaded, so the thread-scoped calls cover the process.
+pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
+    const STEP: Step = Step::User;
+    let mut groups = [Gid::ROOT; 256];
+    let list = p.user.additional_gids.map(|v| v.elements()).into_iter().flatten();
+    let mut n = 0;
+    for (i, g) in list.enumerate() {
+        let at = At::item("process.user.additionalGids[]", i);
+        let slot = groups.get_mut(n).ok_or_else(|| InitError::invalid(STEP, at, "more than 256 additional groups"))?;
+        *slot = Gid::from_raw(uint32(g, at)?);
+        n += 1;
+    }
+    let at_groups = At::field("process.user.additionalGids");
+    rustix::thread::set_thread_groups(groups.get(..n).unwrap_or_default()).ctx(STEP, Op::Setgroups, at_groups)?;
+    let gid = Gid::from_raw(p.user.gid);
+    rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(STEP, Op::Setgid, At::field("process.user.gid"))?;
+    let uid = Uid::from_raw(p.user.uid);
+    rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(STEP, Op::Setuid, At::field("process.user.uid"))
+}
+
+/// Build envp from `process.env`: each `KEY=value` decoded; a repeated key keeps its first
+/// position and takes the last value (runc).
+pub fn environment<'s>(p: &Process<'_>, strings: &mut Strings<'s>, envp: &mut CStrArray<'s>) -> Result<(), InitError> {
+    for (i, e) in p.env.iter().flat_map(|v| v.elements()).enumerate() {
+        let at = At::item("process.env[]", i);
+        let s = e.as_str().ok_or_else(|| InitError::invalid(Step::Env, at, "expected a string"))?;
+        let entry = strings.push(&[Part::Json(s)], Step::Env, at)?;
+        let key_len = entry.to_bytes().iter().position(|&c| c == b'=').unwrap_or(0) + 1;
+        let key = entry.to_bytes().get(..key_len).unwrap_or_default();
+        match (0..envp.len()).find(|&j| envp.get(j).is_some_and(|old| old.to_bytes().starts_with(key))) {
+            Some(j) => envp.replace(j, entry),
+            None => envp.push(entry).map_err(|()| InitError::invalid(Step::Env, at, "more than 4096 entries"))?,
+        }
+    }
+    Ok(())
+}
+
+/// Build argv from `process.args`.
+pub fn arguments<'s>(p: &Process<'_>, strings: &mut Strings<'s>, argv: &mut CStrArray<'s>) -> Result<(), InitError> {
+    for (i, a) in p.args.elements().enumerate() {
+        let at = At::item("process.args[]", i);
+        let s = a.as_str().ok_or_else(|| InitError::invalid(Step::Lookup, at, "expected a string"))?;
+        let arg = strings.push(&[Part::Json(s)], Step::Lookup, at)?;
+        argv.push(arg).map_err(|()| InitError::invalid(Step::Lookup, at, "more than 4096 entries"))?;
+    }
+    Ok(())
+}
+
+fn executable(path: &CStr) -> Result<(), Errno> {
+    let st = rustix::fs::stat(path)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::RegularFile {
+        return Err(Errno::ACCESS);
+    }
+    rustix::fs::accessat(rustix::fs::CWD, path, Access::EXEC_OK, AtFlags::EACCESS)
+}
+
+/// Find `args[0]` inside the container as the user will exec it: as given when it contains a
+/// `/`, else in each directory of the `PATH` from `process.env` (runc: a create-time error).
+pub fn lookup<'s>(argv: &CStrArray<'s>, envp: &CStrArray<'s>, strings: &mut Strings<'s>) -> Result<&'s CStr, InitError> {
+    const STEP: Step = Step::Lookup;
+    let at = At::item("process.args[]", 0);
+    let arg0 = argv.get(0).ok_or_else(|| InitError::invalid(STEP, at, "empty"))?;
+    if arg0.to_bytes().contains(&b'/') {
+        executable(arg0).ctx(STEP, Op::Access, at)?;
+        return Ok(arg0);
+    }
+    let path = (0..envp.len())
+        .filter_map(|i| envp.get(i))
+        .filter_map(|e| e.to_bytes().strip_prefix(b"PATH="))
+        .last()
+        .unwrap_or_default();
+    let mut first_error = None;
+    for dir in path.split(|&c| c == b':') {
+        let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
+        let mut candidate = [0u8; PATH_MAX];
+        let len = dir.len() + 1 + arg0.to_bytes().len();
+        let Some(dst) = candidate.get_mut(..len) else { continue };
+        let (d, rest) = dst.split_at_mut(dir.len());
+        d.copy_from_slice(dir);
+        if let Some((slash, name)) = rest.split_first_mut() {
+            *slash = b'/';
+            name.copy_from_slice(arg0.to_bytes());
+        }
+        let Ok(c) = CStr::from_bytes_until_nul(candidate.get(..=len).unwrap_or_default()) else { continue };
+        match executable(c) {
+            Ok(()) => return strings.push(&[Part::Bytes(c.to_bytes())], STEP, at),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    // Like Go's exec.LookPath: "not found" unless the only candidates were not executable.
+    let errno = match first_error {
+        Some(Errno::ACCESS) => Errno::ACCESS,
+        _ => Errno::NOENT,
+    };
+    Err(InitError::sys(STEP, Op::Access, errno, at).because("executable file not found in $PATH"))
+}
+
+/// Block until `start` opens the FIFO for reading, then write one byte. The parent passed an
+/// `O_PATH` fd, useless for I/O, so it is reopened for writing through our own fd table.
+pub fn wait_fifo(fifo: OwnedFd) -> Result<(), InitError> {
+    const STEP: Step = Step::ExecFifo;
+    let path = CPath::proc_fd(fifo.as_fd());
+    let writer = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
+        .ctx(STEP, Op::Open, At::NONE)?;
+    rustix::io::write(&writer, b"0").ctx(STEP, Op::Write, At::NONE)?;
+    // Closed now, not at exec: old kernels reset dumpable before closing CLOEXEC fds.
+    drop(writer);
+    drop(fifo);
+    Ok(())
+}
+
+/// Close every descriptor from `first` up except `keep` (which stay, close-on-exec): the user
+/// process inherits only stdio and the preserved fds (CVE-2024-21626).
+pub fn close_fds(first: u32, keep: &[BorrowedFd<'_>]) -> Result<(), InitError> {
+    let mut kept = [u32::MAX; 2];
+    for (slot, fd) in kept.iter_mut().zip(keep) {
+        *slot = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
+    }
+    kept.sort_unstable();
+    let mut from = first;
+    for &k in &kept {
+        if k >= from && k != u32::MAX {
+            if k > from {
+                sys::close_range(from, k - 1).ctx(Step::CloseFds, Op::CloseRange, At::NONE)?;
+            }
+            from = k + 1;
+        }
+    }
+    sys::close_range(from, u32::MAX).ctx(Step::CloseFds, Op::CloseRange, At::NONE)
+}
+
+/// `execve`; returns only on failure.
+pub fn exec(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> InitError {
+    let errno = sys::execve(path, argv, envp);
+    InitError::sys(Step::Exec, Op::Execve, errno, At::item("process.args[]", 0))
+}

@@ -1,0 +1,290 @@
+//! Protocol v1 between the parent runtime and the init (the contract is `docs/PROTOCOL.md`).
+//!
+//! Frames in both directions: a 4-byte little-endian payload length, then the payload. The
+//! parent sends the config first, then replies; the init sends small JSON objects.
+
+use core::fmt::{self, Write as _};
+
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::io::Errno;
+use rustix::net::SendFlags;
+
+use crate::error::{At, Context, InitError, Op, Step};
+
+/// The protocol version this init speaks (`_OCINIT_PROTOCOL`).
+pub const VERSION: &str = "1";
+/// Environment variables, read once and never passed on.
+pub const ENV_PROTOCOL: &str = "_OCINIT_PROTOCOL";
+/// Control channel fd (AF_UNIX stream socket).
+pub const ENV_CONTROL: &str = "_OCINIT_CONTROL";
+/// Log fd (pipe), JSON lines.
+pub const ENV_LOG: &str = "_OCINIT_LOG";
+/// Lowest level written to the log fd: `debug`, `info`, `warn` or `error`.
+pub const ENV_LOG_LEVEL: &str = "_OCINIT_LOG_LEVEL";
+/// Exec FIFO fd, opened `O_PATH` by the parent.
+pub const ENV_FIFO: &str = "_OCINIT_FIFO";
+/// Init type: `standard`.
+pub const ENV_TYPE: &str = "_OCINIT_TYPE";
+/// Number of fds from 3 up that the user process inherits.
+pub const ENV_PRESERVED_FDS: &str = "_OCINIT_PRESERVED_FDS";
+/// Largest parent → init frame after the config.
+pub const MAX_MESSAGE: usize = 4096;
+
+/// A fixed-capacity text buffer for outgoing messages and log lines.
+#[derive(Debug)]
+pub struct Line<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+    overflow: bool,
+}
+
+impl<const N: usize> Line<N> {
+    /// Empty.
+    pub fn new() -> Self {
+        Line { buf: [0; N], len: 0, overflow: false }
+    }
+
+    /// The text written so far.
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// True if something did not fit.
+    pub fn overflowed(&self) -> bool {
+        self.overflow
+    }
+
+    /// Append `s` as the contents of a JSON string (quotes not included).
+    pub fn json_str(&mut self, s: &str) -> fmt::Result {
+        for c in s.chars() {
+            match c {
+                '"' => self.write_str("\\\"")?,
+                '\\' => self.write_str("\\\\")?,
+                c if (c as u32) < 0x20 => write!(self, "\\u{:04x}", c as u32)?,
+                c => self.write_char(c)?,
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<const N: usize> Default for Line<N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<const N: usize> fmt::Write for Line<N> {
+    fn write_str(&mut self, s: &str) -> fmt::Result {
+        let end = self.len + s.len();
+        match self.buf.get_mut(self.len..end) {
+            Some(dst) => {
+                dst.copy_from_slice(s.as_bytes());
+                self.len = end;
+                Ok(())
+            }
+            None => {
+                self.overflow = true;
+                Err(fmt::Error)
+            }
+        }
+    }
+}
+
+/// Write all of `bytes` (a frame must never go out in part).
+fn send_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
+    while !bytes.is_empty() {
+        // NOSIGNAL: a parent that went away must give us EPIPE, not kill us with SIGPIPE.
+        match rustix::net::send(fd, bytes, SendFlags::NOSIGNAL) {
+            Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(())
+}
+
+/// Send one frame.
+pub fn send_frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step) -> Result<(), InitError> {
+    let len = u32::try_from(payload.len()).map_err(|_| Errno::MSGSIZE).ctx(step, Op::Send, At::NONE)?;
+    send_all(fd, &len.to_le_bytes()).ctx(step, Op::Send, At::NONE)?;
+    send_all(fd, payload).ctx(step, Op::Send, At::NONE)
+}
+
+/// Fill `buf` completely; `Ok(n < buf.len())` only at end of stream.
+fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
+    let mut n = 0;
+    while n < buf.len() {
+        match rustix::io::read(fd, buf.get_mut(n..).unwrap_or_default()) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// Receive one frame into `buf`; returns its payload.
+pub fn recv_frame<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8], step: Step) -> Result<&'b [u8], InitError> {
+    let mut header = [0u8; 4];
+    let got = read_full(fd, &mut header).ctx(step, Op::Recv, At::NONE)?;
+    if got == 0 {
+        return Err(InitError::invalid(step, At::NONE, "control channel closed before a frame"));
+    }
+    if got < header.len() {
+        return Err(InitError::invalid(step, At::NONE, "truncated frame header"));
+    }
+    let len = u32::from_le_bytes(header) as usize;
+    let dst = buf
+        .get_mut(..len)
+        .ok_or_else(|| InitError::invalid(step, At::NONE, "frame larger than the protocol limit"))?;
+    if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
+        return Err(InitError::invalid(step, At::NONE, "truncated frame"));
+    }
+    Ok(dst)
+}
+
+/// A message the parent sends after the config.
+#[derive(Debug, serde::Deserialize)]
+struct Reply<'a> {
+    #[serde(rename = "type")]
+    kind: &'a str,
+}
+
+/// Receive the parent's reply and check it is `{"type": expected}`.
+pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<(), InitError> {
+    let mut buf = [0u8; MAX_MESSAGE];
+    let frame = recv_frame(fd, &mut buf, step)?;
+    match serde_json_core::from_slice::<Reply<'_>>(frame) {
+        Ok((reply, _)) if reply.kind == expected => Ok(()),
+        Ok(_) => Err(InitError::invalid(step, At::NONE, "unexpected message type from the parent")),
+        Err(_) => Err(InitError { op: Op::Parse, ..InitError::invalid(step, At::NONE, "malformed message from the parent") }),
+    }
+}
+
+/// Send `{"type":"<kind>"}`.
+pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), InitError> {
+    let mut line = Line::<64>::new();
+    write!(line, "{{\"type\":\"{kind}\"}}").map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    send_frame(fd, line.as_bytes(), step)
+}
+
+/// Send `{"type":"pid","pid":N}`.
+pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitError> {
+    let mut line = Line::<64>::new();
+    write!(line, "{{\"type\":\"pid\",\"pid\":{pid}}}").map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    send_frame(fd, line.as_bytes(), step)
+}
+
+/// Short human text for the errnos an init commonly meets (the parent renders the rest).
+pub fn errno_text(e: Errno) -> &'static str {
+    match e {
+        Errno::NOENT => "no such file or directory",
+        Errno::ACCESS => "permission denied",
+        Errno::PERM => "operation not permitted",
+        Errno::NOEXEC => "exec format error",
+        Errno::NOTDIR => "not a directory",
+        Errno::ISDIR => "is a directory",
+        Errno::LOOP => "too many levels of symbolic links",
+        Errno::NAMETOOLONG => "file name too long",
+        Errno::TOOBIG => "argument list too long",
+        Errno::NOMEM => "cannot allocate memory",
+        Errno::TXTBSY => "text file busy",
+        Errno::INVAL => "invalid argument",
+        Errno::BUSY => "device or resource busy",
+        Errno::ROFS => "read-only file system",
+        Errno::NOSYS => "function not implemented",
+        Errno::BADF => "bad file descriptor",
+        Errno::PIPE => "broken pipe",
+        Errno::EXIST => "file exists",
+        Errno::NODEV => "no such device",
+        _ => "",
+    }
+}
+
+/// Render `e` as the protocol's error message.
+pub fn error_message(e: &InitError, out: &mut Line<512>) -> fmt::Result {
+    let (errno, errname) = match e.errno {
+        Some(n) => (n.raw_os_error(), errno_text(n)),
+        None => (0, ""),
+    };
+    write!(out, "{{\"type\":\"error\",\"step\":\"{}\",\"op\":\"{}\",\"errno\":{errno},\"path\":\"{}\",\"message\":\"",
+        e.step.name(), e.op.name(), e.at)?;
+    out.json_str(if e.why.is_empty() { errname } else { e.why })?;
+    out.write_str("\"}")
+}
+
+/// Render `e` for a human, on one line: `ocinit: <step>: <path>: <op>: <reason>`.
+pub fn error_text(e: &InitError, out: &mut Line<512>) -> fmt::Result {
+    write!(out, "ocinit: {}: ", e.step.name())?;
+    if !e.at.template.is_empty() {
+        write!(out, "{}: ", e.at)?;
+    }
+    write!(out, "{}", e.op.name())?;
+    if let Some(n) = e.errno {
+        let text = errno_text(n);
+        if text.is_empty() { write!(out, ": errno {}", n.raw_os_error())? } else { write!(out, ": {text}")? }
+    }
+    if !e.why.is_empty() {
+        write!(out, ": {}", e.why)?;
+    }
+    out.write_str("\n")
+}
+
+/// Where log lines go, and from which level.
+#[derive(Debug, Clone, Copy)]
+pub struct Log<'f> {
+    /// The log fd, if the parent passed one.
+    pub fd: Option<BorrowedFd<'f>>,
+    /// Debug lines are written only when true.
+    pub debug: bool,
+}
+
+impl Log<'_> {
+    /// Write `{"level":level,"msg":msg}\n`; logging never fails the init.
+    pub fn line(&self, level: &str, msg: fmt::Arguments<'_>) {
+        let Some(fd) = self.fd else { return };
+        if level == "debug" && !self.debug {
+            return;
+        }
+        let mut text = Line::<384>::new();
+        // A message that does not fit is cut, and says so.
+        if text.write_fmt(msg).is_err() {
+            text.len = text.len.min(380);
+            let _ = text.write_str("...");
+        }
+        let mut line = Line::<1024>::new();
+        let text = core::str::from_utf8(text.as_bytes()).unwrap_or("(invalid utf-8)");
+        let _ = write!(line, "{{\"level\":\"{level}\",\"msg\":\"");
+        let _ = line.json_str(text);
+        let _ = line.write_str("\"}\n");
+        let _ = rustix::io::write(fd.as_fd(), line.as_bytes());
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn error_message_is_json() {
+        let e = InitError::sys(Step::Mounts, Op::Mount, Errno::ACCESS, At::item("mounts[]", 3));
+        let mut out = Line::<512>::new();
+        error_message(&e, &mut out).expect("fits");
+        assert_eq!(
+            std::str::from_utf8(out.as_bytes()).expect("utf8"),
+            r#"{"type":"error","step":"mounts","op":"mount","errno":13,"path":"mounts[3]","message":"permission denied"}"#
+        );
+        let mut text = Line::<512>::new();
+        error_text(&e, &mut text).expect("fits");
+        assert_eq!(std::str::from_utf8(text.as_bytes()).expect("utf8"), "ocinit: mounts: mounts[3]: mount: permission denied\n");
+    }
+
+    #[test]
+    fn json_strings_are_escaped() {
+        let mut out = Line::<64>::new();
+        out.json_str("a\"b\\c\n").expect("fits");
+        assert_eq!(out.as_bytes(), b"a\\\"b\\\\c\\u000a");
+    }
+}

@@ -1,0 +1,82 @@
+//! The root filesystem: keep mount events away from the host, make the rootfs a mount point,
+//! apply `mounts[]`, then `pivot_root` into it and detach the old root.
+//!
+//! Follows runc's `prepareRoot` and `pivotRoot` (`libcontainer/rootfs_linux.go`).
+
+use linux_raw_sys::general as g;
+use rustix::fd::{AsFd, OwnedFd};
+use rustix::fs::{Mode, OFlags};
+use rustix::mount::{MountFlags, UnmountFlags};
+
+use crate::config::Config;
+use crate::cpath::CPath;
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::mounts;
+
+/// Prepare the rootfs and return an `O_PATH` handle on it.
+pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
+    const STEP: Step = Step::Rootfs;
+    let at = At::field("root.path");
+    let path = CPath::decode(config.root_path, STEP, at)?;
+    let open = |p: &CPath| {
+        rustix::fs::open(p.as_cstr(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+            .ctx(STEP, Op::Open, at)
+    };
+    if !config.namespaces.has(g::CLONE_NEWNS) {
+        // No mount namespace: nothing may be mounted (decode enforces it); chroot later.
+        return open(&path);
+    }
+    // Everything we mount from here on must not propagate to the host: make our copy of the
+    // mount table a slave (or what linux.rootfsPropagation asks for) before touching it.
+    let propagation = match config.rootfs_propagation {
+        0 => g::MS_SLAVE | g::MS_REC,
+        p => p,
+    };
+    rustix::mount::mount(c"", c"/", c"", MountFlags::from_bits_retain(propagation), None)
+        .ctx(STEP, Op::Mount, At::field("linux.rootfsPropagation"))?;
+    // pivot_root needs the new root to be a mount point; a recursive bind of it onto itself makes
+    // one, carrying the mounts below it, as runc does.
+    rustix::mount::mount(path.as_cstr(), path.as_cstr(), c"", MountFlags::from_bits_retain(g::MS_BIND | g::MS_REC), None)
+        .ctx(STEP, Op::Mount, at)?;
+    let root = open(&path)?;
+    if config.root_readonly {
+        // Read-only for the whole tree that came with the rootfs, before mounts[] adds the
+        // container's own (stricter than runc, which leaves sub-mounts of the rootfs writable).
+        crate::sys::mount_setattr(root.as_fd(), true, u64::from(g::MOUNT_ATTR_RDONLY), 0)
+            .ctx(STEP, Op::MountSetattr, At::field("root.readonly"))?;
+    }
+    Ok(root)
+}
+
+/// Apply `mounts[]` inside the rootfs.
+pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<(), InitError> {
+    match config.mounts {
+        Some(list) => mounts::apply(root.as_fd(), list),
+        None => Ok(()),
+    }
+}
+
+/// Make the rootfs `/`: `pivot_root(".", ".")`, then detach the old root stacked under it.
+/// Without a mount namespace, `chroot` (nothing was mounted).
+pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
+    const STEP: Step = Step::PivotRoot;
+    let at = At::field("root.path");
+    if !config.namespaces.has(g::CLONE_NEWNS) {
+        rustix::process::fchdir(&root).ctx(STEP, Op::Chdir, at)?;
+        rustix::process::chroot(c".").ctx(STEP, Op::Chroot, at)?;
+        return rustix::process::chdir(c"/").ctx(STEP, Op::Chdir, At::NONE);
+    }
+    let old_root = rustix::fs::open(c"/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
+        .ctx(STEP, Op::Open, At::NONE)?;
+    rustix::process::fchdir(&root).ctx(STEP, Op::Chdir, at)?;
+    // pivot_root(".", ".") stacks the old root under the new one: no put_old directory needed,
+    // so a read-only rootfs works and nothing is left inside it.
+    rustix::process::pivot_root(c".", c".").ctx(STEP, Op::PivotRoot, at)?;
+    rustix::process::fchdir(&old_root).ctx(STEP, Op::Chdir, At::NONE)?;
+    // rslave (not rprivate) so the unmount cannot propagate to the host, yet host unmounts of
+    // busy mounts are not blocked by our copies.
+    rustix::mount::mount(c"", c".", c"", MountFlags::from_bits_retain(g::MS_SLAVE | g::MS_REC), None)
+        .ctx(STEP, Op::Mount, At::NONE)?;
+    rustix::mount::unmount(c".", UnmountFlags::DETACH).ctx(STEP, Op::Umount, At::NONE)?;
+    rustix::process::chdir(c"/").ctx(STEP, Op::Chdir, At::NONE)
+}

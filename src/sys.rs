@@ -1,0 +1,320 @@
+//! Safe wrappers over the few system calls and process-start facts that rustix does not expose.
+//!
+//! # Safety
+//!
+//! This is the only module of the init that may contain `unsafe` (with `src/main.rs`, which
+//! receives `argv`/`envp` from musl's start-up code). The invariant every block here upholds:
+//! a pointer handed to the kernel refers to a live, correctly sized value owned by the caller's
+//! frame (or a `'static`) for the whole call, and every raw syscall number and argument layout
+//! matches the x86_64 kernel ABI (`arch/x86/entry/syscalls/syscall_64.tbl`). The wrappers are
+//! safe functions taking `&CStr`, fds and plain integers, and returning `Result<_, Errno>`.
+#![allow(unsafe_code)]
+
+use core::ffi::{CStr, c_char};
+use core::marker::PhantomData;
+use core::sync::atomic::{AtomicBool, Ordering};
+
+use linux_raw_sys::general as g;
+use rustix::fd::{FromRawFd, OwnedFd};
+use rustix::io::Errno;
+
+#[cfg(not(target_arch = "x86_64"))]
+compile_error!("ocinit's raw syscall shim is written for x86_64 only");
+
+/// `syscall(n, a1..a6)` on x86_64: the kernel clobbers rcx and r11 and returns in rax.
+///
+/// # Safety
+///
+/// Every argument that the kernel reads as a pointer for syscall `n` must point to memory that
+/// is valid for that use for the duration of the call.
+#[inline(always)]
+unsafe fn syscall6(n: u32, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: the asm clobbers are exactly those of the x86_64 syscall ABI; pointer validity is
+    // the caller's obligation (see `# Safety`).
+    unsafe {
+        core::arch::asm!("syscall",
+            inlateout("rax") n as isize => ret,
+            in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
+            in("r10") a[3], in("r8") a[4], in("r9") a[5],
+            lateout("rcx") _, lateout("r11") _,
+            options(nostack));
+    }
+    ret
+}
+
+fn check(ret: isize) -> Result<usize, Errno> {
+    if (-4095..0).contains(&ret) {
+        #[expect(clippy::cast_possible_truncation, reason = "range-checked errno value")]
+        Err(Errno::from_raw_os_error(-ret as i32))
+    } else {
+        #[expect(clippy::cast_sign_loss, reason = "non-negative by the check above")]
+        Ok(ret as usize)
+    }
+}
+
+/// `exit_group(code)`—End the process without running anything else.
+pub fn exit_group(code: i32) -> ! {
+    #[expect(clippy::cast_sign_loss, reason = "the kernel takes the int as a register value")]
+    let args = [code as usize, 0, 0, 0, 0, 0];
+    // SAFETY: exit_group takes no pointers.
+    unsafe { syscall6(g::__NR_exit_group, args) };
+    loop {
+        core::hint::spin_loop();
+    }
+}
+
+/// `write(2, bytes)`—Best effort, for the last words of a process with nowhere else to say them.
+pub fn write_stderr(bytes: &[u8]) {
+    let args = [2, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0];
+    // SAFETY: the kernel reads `bytes.len()` bytes from `bytes`, which is borrowed for the call.
+    let _ = unsafe { syscall6(g::__NR_write, args) };
+}
+
+/// `unshare(flags)` restricted to `CLONE_NEW*` namespace flags.
+pub fn unshare_namespaces(flags: u32) -> Result<(), Errno> {
+    const NAMESPACES: u32 = g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWIPC | g::CLONE_NEWNET
+        | g::CLONE_NEWPID | g::CLONE_NEWCGROUP | g::CLONE_NEWUSER | g::CLONE_NEWTIME;
+    let flags = rustix::thread::UnshareFlags::from_bits_retain(flags & NAMESPACES);
+    // SAFETY: only namespace flags pass the mask above; without CLONE_FILES (the flag that makes
+    // `unshare` unsafe in rustix) no descriptor can become invalid under us.
+    unsafe { rustix::thread::unshare_unsafe(flags) }
+}
+
+/// Result of [`clone_parent`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Forked {
+    /// In the new process.
+    Child,
+    /// In the calling process; the new process has this pid (in the caller's pid namespace).
+    Parent(i32),
+}
+
+/// `clone(CLONE_PARENT | SIGCHLD, NULL)`—Fork a sibling: the new process is a child of our
+/// parent, so the parent runtime can wait for it. Like `fork`, the child runs on a copy of the
+/// caller's stack.
+pub fn clone_parent() -> Result<Forked, Errno> {
+    let flags = (g::CLONE_PARENT | g::SIGCHLD) as usize;
+    // SAFETY: clone(flags, newsp = 0 (same stack, copy-on-write), parent_tid = child_tid = tls =
+    // NULL) passes no pointers, and the child continues on its own copy of our stack.
+    let ret = unsafe { syscall6(g::__NR_clone, [flags, 0, 0, 0, 0, 0]) };
+    match check(ret)? {
+        0 => Ok(Forked::Child),
+        #[expect(clippy::cast_possible_truncation, reason = "pids fit in i32")]
+        #[expect(clippy::cast_possible_wrap, reason = "pids fit in i32")]
+        pid => Ok(Forked::Parent(pid as i32)),
+    }
+}
+
+/// `close_range(first, last, 0)`—Close every descriptor in `first..=last`.
+pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
+    // SAFETY: close_range takes no pointers.
+    check(unsafe { syscall6(g::__NR_close_range, [first as usize, last as usize, 0, 0, 0, 0]) })
+        .map(drop)
+}
+
+/// `mount_setattr(fd, "", AT_EMPTY_PATH | [AT_RECURSIVE], {set, clr, propagation})`—Change
+/// the attributes of the mount `fd` refers to (and, with `recursive`, of every mount below it).
+pub fn mount_setattr(
+    fd: rustix::fd::BorrowedFd<'_>,
+    recursive: bool,
+    attr_set: u64,
+    attr_clr: u64,
+) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    let attr = g::mount_attr { attr_set, attr_clr, propagation: 0, userns_fd: 0 };
+    let flags = g::AT_EMPTY_PATH | if recursive { g::AT_RECURSIVE } else { 0 };
+    #[expect(clippy::cast_sign_loss, reason = "fd is a valid (non-negative) descriptor")]
+    let dirfd = fd.as_raw_fd() as usize;
+    let args = [
+        dirfd,
+        c"".as_ptr() as usize,
+        flags as usize,
+        (&raw const attr) as usize,
+        size_of::<g::mount_attr>(),
+        0,
+    ];
+    // SAFETY: `c""` is a static NUL-terminated string and `attr` lives on this frame for the
+    // whole call; the size passed is exactly `size_of::<mount_attr>()`.
+    check(unsafe { syscall6(g::__NR_mount_setattr, args) }).map(drop)
+}
+
+/// Take ownership of a descriptor the parent runtime passed to us by number.
+///
+/// Fails with `EBADF` when `fd` is not open, and with `EBUSY` when the same number is taken
+/// twice, so no two `OwnedFd`s can ever own one descriptor.
+pub fn take_inherited_fd(fd: i32) -> Result<OwnedFd, Errno> {
+    static TAKEN: [AtomicBool; 64] = [const { AtomicBool::new(false) }; 64];
+    let slot = usize::try_from(fd).ok().and_then(|i| TAKEN.get(i)).ok_or(Errno::BADF)?;
+    #[expect(clippy::cast_sign_loss, reason = "fd is non-negative: checked by try_from above")]
+    let args = [fd as usize, g::F_GETFD as usize, 0, 0, 0, 0];
+    // SAFETY: fcntl(F_GETFD) takes no pointers.
+    check(unsafe { syscall6(g::__NR_fcntl, args) })?;
+    if slot.swap(true, Ordering::AcqRel) {
+        return Err(Errno::BUSY);
+    }
+    // SAFETY: `fd` is open (F_GETFD succeeded), the protocol hands its ownership to the init, and
+    // the `TAKEN` guard ensures this is the only `OwnedFd` ever made for it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+// --------------------------------------------------------------------------------------------
+// Static buffers
+// --------------------------------------------------------------------------------------------
+
+/// Capacity of [`Buffers::config`], the largest config the init accepts (see `docs/PROTOCOL.md`).
+pub const MAX_CONFIG: usize = 1 << 20;
+/// Most strings in `process.args` and, separately, `process.env`.
+pub const MAX_STRINGS: usize = 4096;
+
+/// The init's only large memory: kept in `.bss`, so a page costs RSS only once touched.
+#[derive(Debug)]
+pub struct Buffers {
+    /// The config frame as received.
+    pub config: [u8; MAX_CONFIG],
+    /// Decoded, NUL-terminated strings for `execve`. Decoding never grows a JSON string and each
+    /// NUL replaces at least a closing quote, so everything decoded from the config fits.
+    pub strings: [u8; MAX_CONFIG],
+    /// Pointer slots for argv (see [`CStrArray`]).
+    pub argv: [usize; MAX_STRINGS + 1],
+    /// Pointer slots for envp.
+    pub envp: [usize; MAX_STRINGS + 1],
+}
+
+/// Hand out the process's [`Buffers`]; `None` after the first call.
+pub fn take_buffers() -> Option<&'static mut Buffers> {
+    static TAKEN: AtomicBool = AtomicBool::new(false);
+    static mut BUFFERS: Buffers = Buffers {
+        config: [0; MAX_CONFIG],
+        strings: [0; MAX_CONFIG],
+        argv: [0; MAX_STRINGS + 1],
+        envp: [0; MAX_STRINGS + 1],
+    };
+    if TAKEN.swap(true, Ordering::AcqRel) {
+        return None;
+    }
+    // SAFETY: the atomic swap above lets exactly one caller reach this line, so the returned
+    // exclusive reference is the only reference to `BUFFERS` that ever exists.
+    Some(unsafe { &mut *(&raw mut BUFFERS) })
+}
+
+// --------------------------------------------------------------------------------------------
+// argv / envp
+// --------------------------------------------------------------------------------------------
+
+/// A NULL-terminated array of C-string pointers built in caller-provided slots, as `execve`
+/// takes it. Every pointer stored refers to a `&'s CStr`, so the array is valid while `'s` is.
+#[derive(Debug)]
+pub struct CStrArray<'s> {
+    slots: &'s mut [usize],
+    len: usize,
+    _strings: PhantomData<&'s CStr>,
+}
+
+impl<'s> CStrArray<'s> {
+    /// An empty array over `slots` (at least one slot is kept for the terminating NULL).
+    pub fn new(slots: &'s mut [usize]) -> Self {
+        if let Some(first) = slots.first_mut() {
+            *first = 0;
+        }
+        Self { slots, len: 0, _strings: PhantomData }
+    }
+
+    /// Append `s`; `Err(())` when the slots are full.
+    pub fn push(&mut self, s: &'s CStr) -> Result<(), ()> {
+        if self.len + 1 >= self.slots.len() {
+            return Err(());
+        }
+        self.slots[self.len] = s.as_ptr() as usize;
+        self.len += 1;
+        self.slots[self.len] = 0;
+        Ok(())
+    }
+
+    /// Replace entry `i` (used when a later environment entry overrides an earlier one).
+    pub fn replace(&mut self, i: usize, s: &'s CStr) {
+        if i < self.len {
+            self.slots[i] = s.as_ptr() as usize;
+        }
+    }
+
+    /// Entry `i`.
+    pub fn get(&self, i: usize) -> Option<&'s CStr> {
+        if i >= self.len {
+            return None;
+        }
+        let ptr = self.slots[i] as *const c_char;
+        // SAFETY: slots below `len` only ever hold pointers taken from `&'s CStr` in `push` or
+        // `replace`, which stay valid and NUL-terminated for `'s`.
+        Some(unsafe { CStr::from_ptr(ptr) })
+    }
+
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// True when empty.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    fn as_ptr(&self) -> usize {
+        self.slots.as_ptr() as usize
+    }
+}
+
+/// `execve(path, argv, envp)`—Replace the process image. Returns only on failure.
+#[must_use]
+pub fn execve(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> Errno {
+    let args = [path.as_ptr() as usize, argv.as_ptr(), envp.as_ptr(), 0, 0, 0];
+    // SAFETY: `path` is NUL-terminated and both arrays are NULL-terminated arrays of live C
+    // strings (the `CStrArray` invariant), all borrowed for the whole call.
+    let ret = unsafe { syscall6(g::__NR_execve, args) };
+    match check(ret) {
+        Err(e) => e,
+        Ok(_) => Errno::IO,
+    }
+}
+
+/// The NULL-terminated `char **` arrays musl's start-up code passes to `main` (argv, envp).
+#[derive(Debug, Clone, Copy)]
+pub struct StartupStrings {
+    next: *const *const c_char,
+}
+
+impl StartupStrings {
+    /// Wrap `argv` or `envp` as received by `main`.
+    ///
+    /// # Safety
+    ///
+    /// `ptr` must be null or point to a NULL-terminated array of pointers to NUL-terminated
+    /// strings that live, unmodified, for the rest of the process (true of the arrays the
+    /// kernel builds on the initial stack).
+    pub unsafe fn new(ptr: *const *const c_char) -> Self {
+        Self { next: ptr }
+    }
+}
+
+impl Iterator for StartupStrings {
+    type Item = &'static CStr;
+
+    fn next(&mut self) -> Option<&'static CStr> {
+        if self.next.is_null() {
+            return None;
+        }
+        // SAFETY: by the `new` contract `next` points into a NULL-terminated pointer array, and
+        // we never advance past its NULL (we stop below).
+        let entry = unsafe { *self.next };
+        if entry.is_null() {
+            self.next = core::ptr::null();
+            return None;
+        }
+        // SAFETY: `next` is not at the terminating NULL, so the element after it is still
+        // inside the array (at worst it is the NULL itself).
+        self.next = unsafe { self.next.add(1) };
+        // SAFETY: by the `new` contract each non-NULL entry is a NUL-terminated string living
+        // for the rest of the process.
+        Some(unsafe { CStr::from_ptr(entry) })
+    }
+}

@@ -6,7 +6,7 @@
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
-use rustix::mount::{MountFlags, UnmountFlags};
+use rustix::mount::{MountFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags};
 
 use crate::config::Config;
 use crate::cpath::CPath;
@@ -34,11 +34,14 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     };
     rustix::mount::mount(c"", c"/", c"", MountFlags::from_bits_retain(propagation), None)
         .ctx(STEP, Op::Mount, At::field("linux.rootfsPropagation"))?;
-    // pivot_root needs the new root to be a mount point; a recursive bind of it onto itself makes
-    // one, carrying the mounts below it, as runc does.
-    rustix::mount::mount(path.as_cstr(), path.as_cstr(), c"", MountFlags::from_bits_retain(g::MS_BIND | g::MS_REC), None)
+    // pivot_root needs the new root to be a mount point: a recursive bind of it onto itself makes
+    // one, carrying the mounts below it, as runc does. Cloned with open_tree and attached with
+    // move_mount, so the handle is the new mount's root even when root.path is "/" (a path
+    // lookup would still find the mount underneath).
+    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_RECURSIVE;
+    let root = rustix::mount::open_tree(rustix::fs::CWD, path.as_cstr(), flags).ctx(STEP, Op::Open, at)?;
+    rustix::mount::move_mount(&root, c"", rustix::fs::CWD, path.as_cstr(), MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
         .ctx(STEP, Op::Mount, at)?;
-    let root = open(&path)?;
     if config.root_readonly {
         // Read-only for the whole tree that came with the rootfs, before mounts[] adds the
         // container's own (stricter than runc, which leaves sub-mounts of the rootfs writable).

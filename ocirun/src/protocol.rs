@@ -1,0 +1,271 @@
+//! The parent side of ocinit's protocol v1 (`docs/PROTOCOL.md`): spawn the init from a sealed
+//! copy of its binary with the protocol's descriptors, stream the config, answer the handshake.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufRead, BufReader, Read, Write};
+use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command};
+
+use rustix::fs::{MemfdFlags, SealFlags};
+use rustix::io::FdFlags;
+use serde_json::Value;
+
+/// Largest frame the init sends; anything longer is a protocol violation.
+const MAX_INIT_FRAME: u32 = 64 * 1024;
+
+/// What the parent asks of one init run.
+#[derive(Debug)]
+pub struct Launch<'a> {
+    /// The ocinit binary (copied into a sealed memfd before it runs).
+    pub init: &'a Path,
+    /// The bundle: the init's working directory, against which relative paths resolve.
+    pub bundle: &'a Path,
+    /// `config.json`, unmodified.
+    pub config: &'a [u8],
+    /// The exec FIFO, for `create`.
+    pub fifo: Option<OwnedFd>,
+    /// Fds 3..3+n that the user process inherits.
+    pub preserved_fds: u32,
+    /// Forward the init's debug log lines.
+    pub debug: bool,
+}
+
+/// A message from the init.
+#[derive(Debug)]
+pub enum Message {
+    /// The pid of the container's PID 1, when the init forked it into a new PID namespace.
+    Pid(i32),
+    /// The init waits for `run`.
+    Ready,
+    /// Every step before execve passed; the init waits on the FIFO (if any), then execs.
+    Created,
+    /// A failure, as the init reported it.
+    Error(Value),
+    /// The control channel closed: the init exec'd the user process, or died.
+    Eof,
+}
+
+/// A running init.
+#[derive(Debug)]
+pub struct Spawned {
+    /// The process we spawned (the container process unless the init forked for a PID namespace).
+    pub child: Child,
+    control: UnixStream,
+}
+
+/// Copy `init` into a memfd and seal it: nothing, in a container or not, can ever write to the
+/// binary the host executes (CVE-2019-5736).
+fn sealed_copy(init: &Path) -> io::Result<OwnedFd> {
+    let memfd = rustix::fs::memfd_create("ocinit", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+    let mut file = File::from(memfd);
+    io::copy(&mut File::open(init)?, &mut file)?;
+    let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
+    rustix::fs::fcntl_add_seals(&file, seals)?;
+    Ok(file.into())
+}
+
+/// Let `fd` survive exec, so the init inherits it.
+fn inheritable(fd: &OwnedFd) -> io::Result<()> {
+    rustix::io::fcntl_setfd(fd, FdFlags::empty())?;
+    Ok(())
+}
+
+impl Spawned {
+    /// Spawn the init and send it the config.
+    pub fn start(launch: Launch<'_>) -> io::Result<Spawned> {
+        for fd in 3..3 + launch.preserved_fds {
+            let fd = i32::try_from(fd).map_err(|_| io::Error::other("--preserve-fds too large"))?;
+            // The magic link exists exactly while the descriptor is open.
+            if Path::new(&format!("/proc/self/fd/{fd}")).symlink_metadata().is_err() {
+                return Err(io::Error::other(format!("--preserve-fds: fd {fd} is not open")));
+            }
+        }
+        let binary = sealed_copy(launch.init)?;
+        let (control, init_end) = UnixStream::pair()?;
+        let init_end = OwnedFd::from(init_end);
+        inheritable(&init_end)?;
+        let (log_read, log_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        inheritable(&log_write)?;
+
+        let mut cmd = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()));
+        cmd.arg0("ocinit")
+            .env_clear()
+            .env("_OCINIT_PROTOCOL", "1")
+            .env("_OCINIT_TYPE", "standard")
+            .env("_OCINIT_CONTROL", init_end.as_raw_fd().to_string())
+            .env("_OCINIT_LOG", log_write.as_raw_fd().to_string())
+            .env("_OCINIT_LOG_LEVEL", if launch.debug { "debug" } else { "info" })
+            .env("_OCINIT_PRESERVED_FDS", launch.preserved_fds.to_string())
+            .current_dir(launch.bundle);
+        if let Some(fifo) = &launch.fifo {
+            inheritable(fifo)?;
+            cmd.env("_OCINIT_FIFO", fifo.as_raw_fd().to_string());
+        }
+        let child = cmd.spawn()?;
+        // Our copies of the init's ends: closing them lets EOF mean "the init is gone".
+        drop((init_end, log_write, launch.fifo, binary));
+        forward_log(log_read, launch.debug);
+
+        let mut spawned = Spawned { child, control };
+        spawned.send(launch.config)?;
+        Ok(spawned)
+    }
+
+    /// Send one frame.
+    pub fn send(&mut self, payload: &[u8]) -> io::Result<()> {
+        let len = u32::try_from(payload.len()).map_err(|_| io::Error::other("frame too large"))?;
+        self.control.write_all(&len.to_le_bytes())?;
+        self.control.write_all(payload)
+    }
+
+    /// Answer `ready`.
+    pub fn send_run(&mut self) -> io::Result<()> {
+        self.send(br#"{"type":"run"}"#)
+    }
+
+    /// Receive the next message.
+    pub fn recv(&mut self) -> io::Result<Message> {
+        let mut header = [0u8; 4];
+        let mut got = 0;
+        while got < 4 {
+            match self.control.read(&mut header[got..])? {
+                0 if got == 0 => return Ok(Message::Eof),
+                0 => return Err(io::Error::other("init sent a truncated frame")),
+                n => got += n,
+            }
+        }
+        let len = u32::from_le_bytes(header);
+        if len > MAX_INIT_FRAME {
+            return Err(io::Error::other(format!("init sent a {len}-byte frame")));
+        }
+        let mut payload = vec![0u8; len as usize];
+        self.control.read_exact(&mut payload)?;
+        let msg: Value = serde_json::from_slice(&payload)
+            .map_err(|e| io::Error::other(format!("init sent malformed JSON: {e}")))?;
+        Ok(match msg["type"].as_str() {
+            Some("pid") => Message::Pid(
+                msg["pid"].as_i64().and_then(|p| i32::try_from(p).ok()).ok_or_else(|| io::Error::other("bad pid message"))?,
+            ),
+            Some("ready") => Message::Ready,
+            Some("created") => Message::Created,
+            Some("error") => Message::Error(msg),
+            _ => return Err(io::Error::other(format!("init sent an unknown message: {msg}"))),
+        })
+    }
+}
+
+/// Print the init's log lines (JSON `{"level","msg"}`) on our stderr. Errors are skipped: they
+/// also arrive on the control channel, which renders them with the config's values.
+fn forward_log(read: OwnedFd, debug: bool) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(File::from(read)).lines() {
+            let Ok(line) = line else { break };
+            let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line.clone()));
+            let level = v["level"].as_str().unwrap_or("info");
+            if level == "error" || (level == "debug" && !debug) {
+                continue;
+            }
+            eprintln!("ocirun: init {level}: {}", v["msg"].as_str().unwrap_or(&line));
+        }
+    });
+}
+
+/// Render an init error for humans:
+/// `init failed at mounts[3] (/proc → /proc): mount: Permission denied`.
+pub fn render_error(err: &Value, config: Option<&Value>) -> String {
+    let step = err["step"].as_str().unwrap_or("?");
+    let op = err["op"].as_str().unwrap_or("?");
+    let path = err["path"].as_str().unwrap_or("");
+    let errno = err["errno"].as_i64().and_then(|e| i32::try_from(e).ok()).unwrap_or(0);
+    let message = err["message"].as_str().unwrap_or("");
+    let mut out = String::from("init failed at ");
+    if path.is_empty() {
+        out.push_str(&format!("step {step}"));
+    } else {
+        out.push_str(path);
+        if let Some(detail) = config.and_then(|c| describe(c, path)) {
+            out.push_str(&format!(" ({detail})"));
+        }
+    }
+    out.push_str(&format!(": {op}"));
+    if errno != 0 {
+        let text = io::Error::from_raw_os_error(errno).to_string();
+        let text = text.split(" (os error").next().unwrap_or(&text).to_string();
+        out.push_str(&format!(": {text}"));
+        if !message.is_empty() && !message.eq_ignore_ascii_case(&text) {
+            out.push_str(&format!(" ({message})"));
+        }
+    } else if !message.is_empty() {
+        out.push_str(&format!(": {message}"));
+    }
+    out
+}
+
+/// The config value a path such as `mounts[3]` or `process.args[0]` names, in a few words.
+fn describe(config: &Value, path: &str) -> Option<String> {
+    let mut v = config;
+    let mut mount = None;
+    for part in path.split('.') {
+        let (name, index) = match part.split_once('[') {
+            Some((n, i)) => (n, i.trim_end_matches(']').parse::<usize>().ok()),
+            None => (part, None),
+        };
+        v = v.get(name)?;
+        if let Some(i) = index {
+            v = v.get(i)?;
+            if name == "mounts" {
+                mount = Some(v);
+            }
+        }
+    }
+    if let Some(m) = mount.filter(|m| std::ptr::eq(*m, v)) {
+        let dest = m["destination"].as_str().unwrap_or("?");
+        let src = m["source"].as_str().or(m["type"].as_str()).unwrap_or("?");
+        return Some(format!("{src} → {dest}"));
+    }
+    match v {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        Value::Bool(b) => Some(b.to_string()),
+        _ => None,
+    }
+}
+
+/// The ocinit binary: `--init`, else `$OCIRUN_INIT`, else `ocinit` beside this executable.
+pub fn find_init(flag: Option<&OsString>) -> io::Result<PathBuf> {
+    if let Some(p) = flag.cloned().or_else(|| std::env::var_os("OCIRUN_INIT")) {
+        return Ok(PathBuf::from(p));
+    }
+    let me = std::env::current_exe()?;
+    let beside = me.with_file_name("ocinit");
+    if beside.is_file() {
+        Ok(beside)
+    } else {
+        Err(io::Error::other(format!("cannot find ocinit beside {} (use --init PATH)", me.display())))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn renders_mount_errors_with_their_values() {
+        let config = json!({"mounts": [{}, {}, {}, {"destination": "/proc", "source": "/proc", "type": "proc"}]});
+        let err = json!({"type":"error","step":"mounts","op":"mount","errno":13,"path":"mounts[3]","message":"permission denied"});
+        assert_eq!(render_error(&err, Some(&config)), "init failed at mounts[3] (/proc → /proc): mount: Permission denied");
+        let err = json!({"step":"lookup","op":"access","errno":2,"path":"process.args[0]","message":"executable file not found in $PATH"});
+        let config = json!({"process": {"args": ["nope"]}});
+        assert_eq!(
+            render_error(&err, Some(&config)),
+            "init failed at process.args[0] (nope): access: No such file or directory (executable file not found in $PATH)"
+        );
+        let err = json!({"step":"decode","op":"parse","errno":0,"path":"byte[7]","message":"trailing characters"});
+        assert_eq!(render_error(&err, None), "init failed at byte[7]: parse: trailing characters");
+    }
+}

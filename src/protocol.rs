@@ -129,18 +129,17 @@ fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
 pub fn recv_frame<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8], step: Step) -> Result<&'b [u8], InitError> {
     let mut header = [0u8; 4];
     let got = read_full(fd, &mut header).ctx(step, Op::Recv, At::NONE)?;
+    let fail = |why| InitError { op: Op::Recv, ..InitError::invalid(step, At::NONE, why) };
     if got == 0 {
-        return Err(InitError::invalid(step, At::NONE, "control channel closed before a frame"));
+        return Err(fail("control channel closed before a frame"));
     }
     if got < header.len() {
-        return Err(InitError::invalid(step, At::NONE, "truncated frame header"));
+        return Err(fail("truncated frame header"));
     }
     let len = u32::from_le_bytes(header) as usize;
-    let dst = buf
-        .get_mut(..len)
-        .ok_or_else(|| InitError::invalid(step, At::NONE, "frame larger than the protocol limit"))?;
+    let dst = buf.get_mut(..len).ok_or_else(|| fail("frame larger than the protocol limit"))?;
     if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
-        return Err(InitError::invalid(step, At::NONE, "truncated frame"));
+        return Err(fail("truncated frame"));
     }
     Ok(dst)
 }

@@ -111,7 +111,12 @@ impl Spawned {
         forward_log(log_read, launch.debug);
 
         let mut spawned = Spawned { child, control };
-        spawned.send(launch.config)?;
+        match spawned.send(launch.config) {
+            // The init stopped reading: it has sent an error frame saying why (too large, ...),
+            // which the caller reads next.
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe || e.kind() == io::ErrorKind::ConnectionReset => {}
+            r => r?,
+        }
         Ok(spawned)
     }
 

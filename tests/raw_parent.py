@@ -1,0 +1,79 @@
+#!/usr/bin/env python3
+"""A deliberately small parent for ocinit's protocol v1, in Python: it proves the protocol needs
+nothing Rust-specific, and it can misbehave on purpose (truncated or oversized frames, EOF).
+
+usage: raw_parent.py OCINIT MODE [ARG...]
+  eof                    close the channel before sending anything
+  short-header           send 2 bytes of a header, then close
+  truncated              announce 100 bytes, send 10, close
+  oversized              announce a frame one byte over the 1 MiB limit
+  frame FILE [REPLY]     send FILE as the config; answer `ready` with REPLY (default {"type":"run"})
+Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal).
+"""
+import json
+import os
+import socket
+import struct
+import subprocess
+import sys
+
+MAX_CONFIG = 1 << 20
+
+
+def frame(data):
+    return struct.pack("<I", len(data)) + data
+
+
+def read_exact(sock, n):
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            return None
+        buf += chunk
+    return buf
+
+
+def main():
+    init, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+    parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    env = {"_OCINIT_PROTOCOL": "1", "_OCINIT_CONTROL": str(child.fileno())}
+    proc = subprocess.Popen([init], env=env, pass_fds=[child.fileno()], cwd=os.getcwd(),
+                            stdin=subprocess.DEVNULL)
+    child.close()
+    reply = b'{"type":"run"}'
+    if mode == "eof":
+        pass
+    elif mode == "short-header":
+        parent.sendall(b"\x05\x00")
+    elif mode == "truncated":
+        parent.sendall(struct.pack("<I", 100) + b'{"ociVersi')
+    elif mode == "oversized":
+        parent.sendall(struct.pack("<I", MAX_CONFIG + 1))
+    elif mode == "frame":
+        with open(args[0], "rb") as f:
+            parent.sendall(frame(f.read()))
+        if len(args) > 1:
+            reply = args[1].encode()
+    else:
+        sys.exit("unknown mode " + mode)
+    if mode != "frame":
+        parent.shutdown(socket.SHUT_WR)
+    parent.settimeout(10)
+    while True:
+        header = read_exact(parent, 4)
+        if header is None:
+            break
+        (length,) = struct.unpack("<I", header)
+        payload = read_exact(parent, length)
+        if payload is None:
+            print("truncated frame from init")
+            break
+        msg = json.loads(payload)
+        print(json.dumps(msg, sort_keys=True), flush=True)
+        if msg.get("type") == "ready":
+            parent.sendall(frame(reply))
+    print("exit", proc.wait(timeout=10), flush=True)
+
+
+main()

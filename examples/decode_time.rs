@@ -9,7 +9,10 @@ use ocinit::json::{self, Kind, Value};
 
 fn walk(v: Value<'_>, buf: &mut [u8]) -> usize {
     match v.kind() {
-        Kind::Object => v.members().map(|(k, v)| k.decode_into(buf).unwrap_or(0) + walk(v, buf)).sum(),
+        Kind::Object => v
+            .members()
+            .map(|(k, v)| k.decode_into(buf).unwrap_or(0) + walk(v, buf))
+            .sum(),
         Kind::Array => v.elements().map(|e| walk(e, buf)).sum(),
         Kind::String => v.as_str().and_then(|s| s.decode_into(buf)).unwrap_or(0),
         _ => 1,
@@ -42,5 +45,8 @@ fn main() {
         n,
     );
     let (decode_us, _) = median(|| usize::from(ocinit::config::decode(&doc).is_ok()), n);
-    println!("{path}: {} bytes; validate + decode every string: {walk_us:.1} µs ({bytes} bytes of text); config::decode: {decode_us:.1} µs", doc.len());
+    println!(
+        "{path}: {} bytes; validate + decode every string: {walk_us:.1} µs ({bytes} bytes of text); config::decode: {decode_us:.1} µs",
+        doc.len()
+    );
 }

@@ -83,7 +83,11 @@ fn type_error(want: Kind, at: At) -> InitError {
 }
 
 fn expect_kind(v: Value<'_>, want: Kind, at: At) -> Result<(), InitError> {
-    if v.kind() == want { Ok(()) } else { Err(type_error(want, at)) }
+    if v.kind() == want {
+        Ok(())
+    } else {
+        Err(type_error(want, at))
+    }
 }
 
 /// Member `key` of `obj`, with `null` meaning absent (as Go's decoder treats it).
@@ -111,7 +115,8 @@ pub fn uint32(v: Value<'_>, at: At) -> Result<u32, InitError> {
     let n = v
         .as_integer()
         .ok_or_else(|| InitError::invalid(STEP, at, "expected an integer"))?;
-    u32::try_from(n).map_err(|_| InitError::invalid(STEP, at, "out of range for a 32-bit unsigned id"))
+    u32::try_from(n)
+        .map_err(|_| InitError::invalid(STEP, at, "out of range for a 32-bit unsigned id"))
 }
 
 /// Check that `v` is an array of strings; returns it.
@@ -129,7 +134,9 @@ fn unsupported(at: At) -> InitError {
 
 /// Reject a present, non-empty field this version cannot honour.
 fn reject_if_set(obj: Value<'_>, key: &str, at: At) -> Result<(), InitError> {
-    let Some(v) = member(obj, key) else { return Ok(()) };
+    let Some(v) = member(obj, key) else {
+        return Ok(());
+    };
     let empty = match v.kind() {
         Kind::Array | Kind::Object => v.members().next().is_none() && v.elements().next().is_none(),
         Kind::String => v.as_str().is_some_and(JStr::is_empty),
@@ -157,7 +164,9 @@ fn namespace_flag(t: JStr<'_>) -> Option<u32> {
 fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
     use linux_raw_sys::general as g;
     let mut set = Namespaces::default();
-    let Some(list) = linux.and_then(|l| member(l, "namespaces")) else { return Ok(set) };
+    let Some(list) = linux.and_then(|l| member(l, "namespaces")) else {
+        return Ok(set);
+    };
     expect_kind(list, Kind::Array, At::field("linux.namespaces"))?;
     for (i, ns) in list.elements().enumerate() {
         expect_kind(ns, Kind::Object, At::item("linux.namespaces[]", i))?;
@@ -166,7 +175,11 @@ fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
         let flag = namespace_flag(string(t, at_type)?)
             .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown namespace type"))?;
         if set.has(flag) {
-            return Err(InitError::invalid(STEP, at_type, "duplicate namespace type"));
+            return Err(InitError::invalid(
+                STEP,
+                at_type,
+                "duplicate namespace type",
+            ));
         }
         if flag & (g::CLONE_NEWUSER | g::CLONE_NEWTIME) != 0 {
             return Err(unsupported(at_type));
@@ -180,7 +193,9 @@ fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
 fn rootfs_propagation(linux: Option<Value<'_>>) -> Result<u32, InitError> {
     use linux_raw_sys::general as g;
     let at = At::field("linux.rootfsPropagation");
-    let Some(v) = linux.and_then(|l| member(l, "rootfsPropagation")) else { return Ok(0) };
+    let Some(v) = linux.and_then(|l| member(l, "rootfsPropagation")) else {
+        return Ok(0);
+    };
     let s = string(v, at)?;
     let table: [(&str, u32); 6] = [
         ("", 0),
@@ -201,7 +216,12 @@ fn rootfs_propagation(linux: Option<Value<'_>>) -> Result<u32, InitError> {
 
 fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
     let Some(u) = member(process, "user") else {
-        return Ok(User { uid: 0, gid: 0, umask: None, additional_gids: None });
+        return Ok(User {
+            uid: 0,
+            gid: 0,
+            umask: None,
+            additional_gids: None,
+        });
     };
     expect_kind(u, Kind::Object, At::field("process.user"))?;
     let id = |key, at| member(u, key).map_or(Ok(0), |v| uint32(v, At::field(at)));
@@ -212,7 +232,11 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
         Some(v) => {
             let m = uint32(v, At::field("process.user.umask"))?;
             if m > 0o777 {
-                return Err(InitError::invalid(STEP, At::field("process.user.umask"), "above 0777"));
+                return Err(InitError::invalid(
+                    STEP,
+                    At::field("process.user.umask"),
+                    "above 0777",
+                ));
             }
             Some(m)
         }
@@ -228,7 +252,12 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
         }
     };
     reject_if_set(u, "username", At::field("process.user.username"))?;
-    Ok(User { uid, gid, umask, additional_gids })
+    Ok(User {
+        uid,
+        gid,
+        umask,
+        additional_gids,
+    })
 }
 
 fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
@@ -248,13 +277,28 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
     for (i, e) in env.iter().flat_map(|v| v.elements()).enumerate() {
         let s = string(e, At::item("process.env[]", i))?;
         match s.chars().position(|c| c == '=') {
-            Some(0) => return Err(InitError::invalid(STEP, At::item("process.env[]", i), "empty variable name")),
+            Some(0) => {
+                return Err(InitError::invalid(
+                    STEP,
+                    At::item("process.env[]", i),
+                    "empty variable name",
+                ));
+            }
             Some(_) => {}
-            None => return Err(InitError::invalid(STEP, At::item("process.env[]", i), "no '=' in entry")),
+            None => {
+                return Err(InitError::invalid(
+                    STEP,
+                    At::item("process.env[]", i),
+                    "no '=' in entry",
+                ));
+            }
         }
     }
     let at_cwd = At::field("process.cwd");
-    let cwd = string(member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, "missing"))?, at_cwd)?;
+    let cwd = string(
+        member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, "missing"))?,
+        at_cwd,
+    )?;
     if !cwd.raw().starts_with(b"/") {
         return Err(InitError::invalid(STEP, at_cwd, "not an absolute path"));
     }
@@ -274,11 +318,18 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
     ] {
         reject_if_set(p, key, At::field(at))?;
     }
-    Ok(Process { args, env, cwd, user: user(p)? })
+    Ok(Process {
+        args,
+        env,
+        cwd,
+        user: user(p)?,
+    })
 }
 
 fn mounts_list(root: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
-    let Some(list) = member(root, "mounts") else { return Ok(None) };
+    let Some(list) = member(root, "mounts") else {
+        return Ok(None);
+    };
     expect_kind(list, Kind::Array, At::field("mounts"))?;
     for (i, m) in list.elements().enumerate() {
         expect_kind(m, Kind::Object, At::item("mounts[]", i))?;
@@ -299,13 +350,20 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let root = Value::root(input);
     expect_kind(root, Kind::Object, At::NONE)?;
     let at_version = At::field("ociVersion");
-    string(member(root, "ociVersion").ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?, at_version)?;
+    string(
+        member(root, "ociVersion")
+            .ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?,
+        at_version,
+    )?;
 
     let at_root = At::field("root");
     let r = member(root, "root").ok_or_else(|| InitError::invalid(STEP, at_root, "missing"))?;
     expect_kind(r, Kind::Object, at_root)?;
     let at_path = At::field("root.path");
-    let root_path = string(member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, "missing"))?, at_path)?;
+    let root_path = string(
+        member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, "missing"))?,
+        at_path,
+    )?;
     if root_path.is_empty() {
         return Err(InitError::invalid(STEP, at_path, "empty"));
     }
@@ -337,13 +395,21 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let namespaces = namespaces(linux)?;
     let rootfs_propagation = rootfs_propagation(linux)?;
 
-    let name = |key, at| member(root, key).map(|v| string(v, At::field(at))).transpose();
+    let name = |key, at| {
+        member(root, key)
+            .map(|v| string(v, At::field(at)))
+            .transpose()
+    };
     let hostname = name("hostname", "hostname")?;
     let domainname = name("domainname", "domainname")?;
     let uts = namespaces.has(linux_raw_sys::general::CLONE_NEWUTS);
     for (value, at) in [(hostname, "hostname"), (domainname, "domainname")] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
-            return Err(InitError::invalid(STEP, At::field(at), "needs a new uts namespace"));
+            return Err(InitError::invalid(
+                STEP,
+                At::field(at),
+                "needs a new uts namespace",
+            ));
         }
     }
 
@@ -351,7 +417,11 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     if mounts.is_some_and(|m| m.elements().next().is_some())
         && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
     {
-        return Err(InitError::invalid(STEP, At::field("mounts"), "needs a new mount namespace"));
+        return Err(InitError::invalid(
+            STEP,
+            At::field("mounts"),
+            "needs a new mount namespace",
+        ));
     }
     Ok(Config {
         root_path,
@@ -394,9 +464,14 @@ mod tests {
     /// either decode or are refused for a field of a later milestone, naming it.
     #[test]
     fn decodes_every_testdata_file() {
-        for name in ["configs/crun-spec.json", "configs/runc-spec.json", "configs/runc-spec-rootless.json",
-            "configs/docker-like.json", "seccomp/default.json", "seccomp/docker-default-amd64.oci.json"]
-        {
+        for name in [
+            "configs/crun-spec.json",
+            "configs/runc-spec.json",
+            "configs/runc-spec-rootless.json",
+            "configs/docker-like.json",
+            "seccomp/default.json",
+            "seccomp/docker-default-amd64.oci.json",
+        ] {
             let doc = testdata(name);
             json::validate(&doc, json::MAX_DEPTH).unwrap_or_else(|e| panic!("{name}: {e:?}"));
             let root = Value::root(&doc);
@@ -404,7 +479,10 @@ mod tests {
             if name.starts_with("configs/") {
                 match decode(&doc) {
                     Ok(_) => {}
-                    Err(e) => assert_eq!(e.why, "not supported by this version of ocinit", "{name}: {e:?}"),
+                    Err(e) => assert_eq!(
+                        e.why, "not supported by this version of ocinit",
+                        "{name}: {e:?}"
+                    ),
                 }
             }
         }
@@ -417,26 +495,52 @@ mod tests {
         let p = member(root, "process").expect("process");
         let mut buf = [0u8; 4096];
         let mut all = String::new();
-        for a in member(p, "args").expect("args").elements().chain(member(p, "env").expect("env").elements()) {
-            let n = a.as_str().expect("string").decode_into(&mut buf).expect("fits");
+        for a in member(p, "args")
+            .expect("args")
+            .elements()
+            .chain(member(p, "env").expect("env").elements())
+        {
+            let n = a
+                .as_str()
+                .expect("string")
+                .decode_into(&mut buf)
+                .expect("fits");
             all.push_str(std::str::from_utf8(&buf[..n]).expect("utf8"));
             all.push('\n');
         }
         assert!(all.contains("&&"), "Go's \\u0026 decodes to '&': {all}");
         assert!(!all.contains("\\u"), "no escape left undecoded: {all}");
-        assert!(all.chars().any(|c| c as u32 > 0xFFFF), "the surrogate pair decodes to one scalar: {all}");
+        assert!(
+            all.chars().any(|c| c as u32 > 0xFFFF),
+            "the surrogate pair decodes to one scalar: {all}"
+        );
     }
 
     #[test]
     fn wrong_types_name_the_field() {
         assert_eq!(err(r#"[]"#), (String::new(), "expected an object"));
-        assert_eq!(err(r#"{"root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#), ("ociVersion".into(), "missing"));
-        assert_eq!(err(&MINIMAL.replace(r#"["sh"]"#, r#"["sh", 7]"#)), ("process.args[1]".into(), "expected a string"));
-        assert_eq!(err(&MINIMAL.replace(r#"["sh"]"#, "[]")), ("process.args".into(), "empty"));
-        assert_eq!(err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"rel""#)), ("process.cwd".into(), "not an absolute path"));
+        assert_eq!(
+            err(r#"{"root":{"path":"r"},"process":{"args":["sh"],"cwd":"/"}}"#),
+            ("ociVersion".into(), "missing")
+        );
+        assert_eq!(
+            err(&MINIMAL.replace(r#"["sh"]"#, r#"["sh", 7]"#)),
+            ("process.args[1]".into(), "expected a string")
+        );
+        assert_eq!(
+            err(&MINIMAL.replace(r#"["sh"]"#, "[]")),
+            ("process.args".into(), "empty")
+        );
+        assert_eq!(
+            err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"rel""#)),
+            ("process.cwd".into(), "not an absolute path")
+        );
         assert_eq!(
             err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","user":{"uid":-1}"#)),
-            ("process.user.uid".into(), "out of range for a 32-bit unsigned id")
+            (
+                "process.user.uid".into(),
+                "out of range for a 32-bit unsigned id"
+            )
         );
         assert_eq!(
             err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","env":["A=1","B"]"#)),
@@ -444,26 +548,52 @@ mod tests {
         );
         assert_eq!(
             err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","terminal":true"#)),
-            ("process.terminal".into(), "not supported by this version of ocinit")
+            (
+                "process.terminal".into(),
+                "not supported by this version of ocinit"
+            )
         );
     }
 
     #[test]
     fn namespaces_are_checked() {
-        let with = |ns: &str| MINIMAL.replace(r#""ociVersion""#, &format!(r#""linux":{{"namespaces":[{ns}]}},"ociVersion""#));
-        assert_eq!(err(&with(r#"{"type":"pid"},{"type":"bogus"}"#)), ("linux.namespaces[1].type".into(), "unknown namespace type"));
-        assert_eq!(err(&with(r#"{"type":"ipc"},{"type":"ipc"}"#)), ("linux.namespaces[1].type".into(), "duplicate namespace type"));
+        let with = |ns: &str| {
+            MINIMAL.replace(
+                r#""ociVersion""#,
+                &format!(r#""linux":{{"namespaces":[{ns}]}},"ociVersion""#),
+            )
+        };
+        assert_eq!(
+            err(&with(r#"{"type":"pid"},{"type":"bogus"}"#)),
+            ("linux.namespaces[1].type".into(), "unknown namespace type")
+        );
+        assert_eq!(
+            err(&with(r#"{"type":"ipc"},{"type":"ipc"}"#)),
+            (
+                "linux.namespaces[1].type".into(),
+                "duplicate namespace type"
+            )
+        );
         assert_eq!(
             err(&with(r#"{"type":"net","path":"/proc/1/ns/net"}"#)),
             ("linux.namespaces[0].type".into(), "unknown namespace type")
         );
         assert_eq!(
             err(&with(r#"{"type":"network","path":"/proc/1/ns/net"}"#)),
-            ("linux.namespaces[0].path".into(), "not supported by this version of ocinit")
+            (
+                "linux.namespaces[0].path".into(),
+                "not supported by this version of ocinit"
+            )
         );
         let doc = with(r#"{"type":"pid"},{"type":"mount"},{"type":"uts"}"#);
         let c = decode(doc.as_bytes()).expect("decodes");
-        assert!(c.namespaces.has(linux_raw_sys::general::CLONE_NEWPID | linux_raw_sys::general::CLONE_NEWNS));
-        assert_eq!(err(&MINIMAL.replace("\"root\"", "\"hostname\":\"h\",\"root\"")), ("hostname".into(), "needs a new uts namespace"));
+        assert!(
+            c.namespaces
+                .has(linux_raw_sys::general::CLONE_NEWPID | linux_raw_sys::general::CLONE_NEWNS)
+        );
+        assert_eq!(
+            err(&MINIMAL.replace("\"root\"", "\"hostname\":\"h\",\"root\"")),
+            ("hostname".into(), "needs a new uts namespace")
+        );
     }
 }

@@ -21,7 +21,10 @@ pub struct CPath {
 impl CPath {
     /// Decode a config string; fails on NUL bytes (`\u0000`) and on paths over `PATH_MAX`.
     pub fn decode(s: JStr<'_>, step: Step, at: At) -> Result<CPath, InitError> {
-        let mut p = CPath { buf: [0; PATH_MAX], len: 0 };
+        let mut p = CPath {
+            buf: [0; PATH_MAX],
+            len: 0,
+        };
         let room = p.buf.get_mut(..PATH_MAX - 1).unwrap_or_default();
         p.len = s
             .decode_into(room)
@@ -35,7 +38,10 @@ impl CPath {
     /// `/proc/self/fd/<fd>`: the magic link through which a mount or reopen reaches exactly the
     /// file `fd` refers to, never a path that could be swapped.
     pub fn proc_fd(fd: BorrowedFd<'_>) -> CPath {
-        let mut p = CPath { buf: [0; PATH_MAX], len: 0 };
+        let mut p = CPath {
+            buf: [0; PATH_MAX],
+            len: 0,
+        };
         // 14 bytes of prefix plus at most 11 digits always fit.
         let _ = write!(p, "/proc/self/fd/{}", fd.as_raw_fd());
         p
@@ -59,7 +65,10 @@ impl fmt::Write for CPath {
         if end >= PATH_MAX || s.as_bytes().contains(&0) {
             return Err(fmt::Error);
         }
-        self.buf.get_mut(self.len..end).ok_or(fmt::Error)?.copy_from_slice(s.as_bytes());
+        self.buf
+            .get_mut(self.len..end)
+            .ok_or(fmt::Error)?
+            .copy_from_slice(s.as_bytes());
         self.len = end;
         Ok(())
     }

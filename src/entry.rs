@@ -31,7 +31,10 @@ pub struct Setup {
 
 fn env_fd(value: &[u8]) -> Result<i32, InitError> {
     let at = At::NONE;
-    let bad = || InitError { op: Op::Environment, ..InitError::invalid(Step::Setup, at, "malformed descriptor number") };
+    let bad = || InitError {
+        op: Op::Environment,
+        ..InitError::invalid(Step::Setup, at, "malformed descriptor number")
+    };
     if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
         return Err(bad());
     }
@@ -39,19 +42,28 @@ fn env_fd(value: &[u8]) -> Result<i32, InitError> {
 }
 
 fn env_error(why: &'static str) -> InitError {
-    InitError { op: Op::Environment, ..InitError::invalid(Step::Setup, At::NONE, why) }
+    InitError {
+        op: Op::Environment,
+        ..InitError::invalid(Step::Setup, At::NONE, why)
+    }
 }
 
 impl Setup {
     /// Read the protocol variables. Nothing of the environment reaches the user process: its
     /// environment is built from `process.env` alone.
     pub fn from_env(env: StartupStrings) -> Result<Setup, InitError> {
-        let (mut version, mut control, mut log, mut fifo, mut kind) = (None, None, None, None, None);
+        let (mut version, mut control, mut log, mut fifo, mut kind) =
+            (None, None, None, None, None);
         let (mut debug, mut preserved) = (false, 0u32);
         for entry in env {
             let entry = entry.to_bytes();
-            let Some(eq) = entry.iter().position(|&c| c == b'=') else { continue };
-            let (key, value) = (entry.get(..eq).unwrap_or_default(), entry.get(eq + 1..).unwrap_or_default());
+            let Some(eq) = entry.iter().position(|&c| c == b'=') else {
+                continue;
+            };
+            let (key, value) = (
+                entry.get(..eq).unwrap_or_default(),
+                entry.get(eq + 1..).unwrap_or_default(),
+            );
             match key {
                 k if k == protocol::ENV_PROTOCOL.as_bytes() => version = Some(value),
                 k if k == protocol::ENV_CONTROL.as_bytes() => control = Some(env_fd(value)?),
@@ -66,16 +78,24 @@ impl Setup {
             }
         }
         let Some(control) = control else {
-            return Err(env_error("not started by a runtime: _OCINIT_CONTROL is not set (see docs/PROTOCOL.md)"));
+            return Err(env_error(
+                "not started by a runtime: _OCINIT_CONTROL is not set (see docs/PROTOCOL.md)",
+            ));
         };
         // Take the log first, so the remaining checks can be reported there too.
         let take = |fd: i32| {
             let first = 3 + i64::from(preserved);
             if i64::from(fd) < first {
-                return Err(env_error("protocol descriptor overlaps stdio or the preserved fds"));
+                return Err(env_error(
+                    "protocol descriptor overlaps stdio or the preserved fds",
+                ));
             }
             let owned = sys::take_inherited_fd(fd).ctx(Step::Setup, Op::Fcntl, At::NONE)?;
-            rustix::io::fcntl_setfd(&owned, FdFlags::CLOEXEC).ctx(Step::Setup, Op::Fcntl, At::NONE)?;
+            rustix::io::fcntl_setfd(&owned, FdFlags::CLOEXEC).ctx(
+                Step::Setup,
+                Op::Fcntl,
+                At::NONE,
+            )?;
             Ok(owned)
         };
         let setup = Setup {
@@ -86,22 +106,29 @@ impl Setup {
             preserved,
         };
         if version != Some(protocol::VERSION.as_bytes()) {
-            return Err(env_error("unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)"));
+            return Err(env_error(
+                "unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)",
+            ));
         }
         if kind.is_some_and(|k| k != b"standard") {
-            return Err(env_error("unsupported init type in _OCINIT_TYPE (this init runs: standard)"));
+            return Err(env_error(
+                "unsupported init type in _OCINIT_TYPE (this init runs: standard)",
+            ));
         }
         Ok(setup)
     }
 
     fn log(&self) -> Log<'_> {
-        Log { fd: self.log.as_ref().map(|f| f.as_fd()), debug: self.debug }
+        Log {
+            fd: self.log.as_ref().map(|f| f.as_fd()),
+            debug: self.debug,
+        }
     }
 }
 
 /// Run the init; the return value is the exit status (only on failure, or in the process that
 /// forked the container's PID 1).
-pub fn main(_args: StartupStrings, env: StartupStrings) -> i32 {
+pub fn main(env: StartupStrings) -> i32 {
     let mut setup = match Setup::from_env(env) {
         Ok(s) => s,
         Err(e) => {
@@ -111,7 +138,9 @@ pub fn main(_args: StartupStrings, env: StartupStrings) -> i32 {
             return 255;
         }
     };
-    let Some(buffers) = sys::take_buffers() else { return 255 };
+    let Some(buffers) = sys::take_buffers() else {
+        return 255;
+    };
     match run(&mut setup, buffers) {
         Ok(()) => 0,
         Err(e) => {
@@ -129,7 +158,9 @@ fn report(setup: &Setup, e: &InitError) {
         && protocol::send_frame(setup.control.as_fd(), message.as_bytes(), e.step).is_ok();
     let mut text = Line::<512>::new();
     let _ = protocol::error_text(e, &mut text);
-    let line = core::str::from_utf8(text.as_bytes()).unwrap_or("").trim_end();
+    let line = core::str::from_utf8(text.as_bytes())
+        .unwrap_or("")
+        .trim_end();
     setup.log().line("error", format_args!("{line}"));
     if !sent {
         sys::write_stderr(text.as_bytes());
@@ -139,17 +170,29 @@ fn report(setup: &Setup, e: &InitError) {
 /// The standard init sequence. Returns `Ok(())` only in the process that forked the container's
 /// PID 1; the container's process either `execve`s or returns the error.
 fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError> {
-    let Buffers { config: config_buf, strings: strings_buf, argv: argv_slots, envp: envp_slots } = buffers;
+    let Buffers {
+        config: config_buf,
+        strings: strings_buf,
+        argv: argv_slots,
+        envp: envp_slots,
+    } = buffers;
     let control = setup.control.as_fd();
     let log = setup.log();
 
     // The config comes first: every later step depends on it.
     let frame = protocol::recv_frame(control, config_buf, Step::Receive)?;
     let config = config::decode(frame)?;
-    log.line("debug", format_args!("config decoded: {} bytes", frame.len()));
+    log.line(
+        "debug",
+        format_args!("config decoded: {} bytes", frame.len()),
+    );
 
     // Namespaces before any filesystem work, so every mount lands in the container's table.
-    sys::unshare_namespaces(config.namespaces.0).ctx(Step::Namespaces, Op::Unshare, At::field("linux.namespaces"))?;
+    sys::unshare_namespaces(config.namespaces.0).ctx(
+        Step::Namespaces,
+        Op::Unshare,
+        At::field("linux.namespaces"),
+    )?;
     // A new PID namespace is entered only by a child: fork it as a sibling (the parent runtime's
     // child, which it can wait for); this process reports its pid and leaves.
     if config.namespaces.has(g::CLONE_NEWPID) && !fork_pid1(control)? {
@@ -199,7 +242,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
 /// parent always reads `pid` before anything the child sends.
 fn fork_pid1(control: BorrowedFd<'_>) -> Result<bool, InitError> {
     const STEP: Step = Step::PidNamespace;
-    let (gate_read, gate_write) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, At::NONE)?;
+    let (gate_read, gate_write) =
+        rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, At::NONE)?;
     match sys::clone_parent().ctx(STEP, Op::Clone, At::NONE)? {
         Forked::Parent(pid) => {
             drop(gate_read);
@@ -215,12 +259,7 @@ fn fork_pid1(control: BorrowedFd<'_>) -> Result<bool, InitError> {
         Forked::Child => {
             drop(gate_write);
             let mut byte = [0u8; 1];
-            loop {
-                match rustix::io::read(&gate_read, &mut byte) {
-                    Err(Errno::INTR) => {}
-                    _ => break,
-                }
-            }
+            while let Err(Errno::INTR) = rustix::io::read(&gate_read, &mut byte) {}
             Ok(true)
         }
     }
@@ -231,11 +270,19 @@ fn hostname(config: &Config<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::Hostname;
     if let Some(h) = config.hostname {
         let name = crate::cpath::CPath::decode(h, STEP, At::field("hostname"))?;
-        rustix::system::sethostname(name.bytes()).ctx(STEP, Op::Sethostname, At::field("hostname"))?;
+        rustix::system::sethostname(name.bytes()).ctx(
+            STEP,
+            Op::Sethostname,
+            At::field("hostname"),
+        )?;
     }
     if let Some(d) = config.domainname {
         let name = crate::cpath::CPath::decode(d, STEP, At::field("domainname"))?;
-        rustix::system::setdomainname(name.bytes()).ctx(STEP, Op::Setdomainname, At::field("domainname"))?;
+        rustix::system::setdomainname(name.bytes()).ctx(
+            STEP,
+            Op::Setdomainname,
+            At::field("domainname"),
+        )?;
     }
     Ok(())
 }

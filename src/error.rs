@@ -177,23 +177,41 @@ pub struct At {
 
 impl At {
     /// No config location.
-    pub const NONE: At = At { template: "", index: [0; 2] };
+    pub const NONE: At = At {
+        template: "",
+        index: [0; 2],
+    };
 
     /// A field without indices.
     pub const fn field(template: &'static str) -> At {
-        At { template, index: [0; 2] }
+        At {
+            template,
+            index: [0; 2],
+        }
     }
 
     /// A field with one index.
     pub const fn item(template: &'static str, i: usize) -> At {
-        #[expect(clippy::cast_possible_truncation, reason = "config lists are far below 2^32")]
-        At { template, index: [i as u32, 0] }
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "config lists are far below 2^32"
+        )]
+        At {
+            template,
+            index: [i as u32, 0],
+        }
     }
 
     /// A field with two indices.
     pub const fn item2(template: &'static str, i: usize, j: usize) -> At {
-        #[expect(clippy::cast_possible_truncation, reason = "config lists are far below 2^32")]
-        At { template, index: [i as u32, j as u32] }
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "config lists are far below 2^32"
+        )]
+        At {
+            template,
+            index: [i as u32, j as u32],
+        }
     }
 }
 
@@ -232,12 +250,24 @@ const _: () = assert!(size_of::<InitError>() <= 48);
 impl InitError {
     /// A failed system call.
     pub fn sys(step: Step, op: Op, errno: Errno, at: At) -> Self {
-        InitError { step, op, errno: Some(errno), at, why: "" }
+        InitError {
+            step,
+            op,
+            errno: Some(errno),
+            at,
+            why: "",
+        }
     }
 
     /// A failed check of the init's own.
     pub fn invalid(step: Step, at: At, why: &'static str) -> Self {
-        InitError { step, op: Op::Validate, errno: None, at, why }
+        InitError {
+            step,
+            op: Op::Validate,
+            errno: None,
+            at,
+            why,
+        }
     }
 
     /// Same error with a reason added.
@@ -265,7 +295,10 @@ mod tests {
 
     #[test]
     fn at_renders_indices() {
-        assert_eq!(At::item2("mounts[].options[]", 3, 1).to_string(), "mounts[3].options[1]");
+        assert_eq!(
+            At::item2("mounts[].options[]", 3, 1).to_string(),
+            "mounts[3].options[1]"
+        );
         assert_eq!(At::item("process.args[]", 0).to_string(), "process.args[0]");
         assert_eq!(At::field("root.path").to_string(), "root.path");
         assert_eq!(At::NONE.to_string(), "");

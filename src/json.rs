@@ -29,7 +29,10 @@ struct Scanner<'a> {
 
 impl Scanner<'_> {
     fn err(&self, reason: &'static str) -> JsonError {
-        JsonError { offset: self.i, reason }
+        JsonError {
+            offset: self.i,
+            reason,
+        }
     }
 
     fn peek(&self) -> Option<u8> {
@@ -156,7 +159,10 @@ impl Scanner<'_> {
 /// Check that `input` is one complete JSON value nested at most `max_depth` (≤ 64) deep.
 pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
     if let Err(e) = core::str::from_utf8(input) {
-        return Err(JsonError { offset: e.valid_up_to(), reason: "invalid UTF-8" });
+        return Err(JsonError {
+            offset: e.valid_up_to(),
+            reason: "invalid UTF-8",
+        });
     }
     let max_depth = max_depth.min(64);
     let mut s = Scanner { b: input, i: 0 };
@@ -198,7 +204,11 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
         loop {
             s.ws();
             if depth == 0 {
-                return if s.i == input.len() { Ok(()) } else { Err(s.err("trailing characters")) };
+                return if s.i == input.len() {
+                    Ok(())
+                } else {
+                    Err(s.err("trailing characters"))
+                };
             }
             let in_object = kinds & 1 == 1;
             match s.peek() {
@@ -317,7 +327,9 @@ impl<'a> Value<'a> {
     pub fn root(input: &'a [u8]) -> Self {
         let start = skip_ws(input, 0);
         let end = value_end(input, start);
-        Value { raw: input.get(start..end).unwrap_or_default() }
+        Value {
+            raw: input.get(start..end).unwrap_or_default(),
+        }
     }
 
     /// Its JSON type.
@@ -334,8 +346,9 @@ impl<'a> Value<'a> {
 
     /// The string, if it is one.
     pub fn as_str(self) -> Option<JStr<'a>> {
-        (self.kind() == Kind::String)
-            .then(|| JStr { raw: self.raw.get(1..self.raw.len() - 1).unwrap_or_default() })
+        (self.kind() == Kind::String).then(|| JStr {
+            raw: self.raw.get(1..self.raw.len() - 1).unwrap_or_default(),
+        })
     }
 
     /// The boolean, if it is one.
@@ -368,18 +381,35 @@ impl<'a> Value<'a> {
 
     /// The members of an object, in document order (empty for other kinds).
     pub fn members(self) -> Members<'a> {
-        Members { b: self.raw, i: if self.kind() == Kind::Object { 1 } else { self.raw.len() } }
+        Members {
+            b: self.raw,
+            i: if self.kind() == Kind::Object {
+                1
+            } else {
+                self.raw.len()
+            },
+        }
     }
 
     /// The elements of an array, in document order (empty for other kinds).
     pub fn elements(self) -> Elements<'a> {
-        Elements { b: self.raw, i: if self.kind() == Kind::Array { 1 } else { self.raw.len() } }
+        Elements {
+            b: self.raw,
+            i: if self.kind() == Kind::Array {
+                1
+            } else {
+                self.raw.len()
+            },
+        }
     }
 
     /// The value of member `key`. With duplicate keys the last one wins, as in Go's decoder
     /// (the one runc uses).
     pub fn get(self, key: &str) -> Option<Value<'a>> {
-        self.members().filter(|(k, _)| k.eq_str(key)).map(|(_, v)| v).last()
+        self.members()
+            .filter(|(k, _)| k.eq_str(key))
+            .map(|(_, v)| v)
+            .last()
     }
 }
 
@@ -401,13 +431,21 @@ impl<'a> Iterator for Members<'a> {
             return None;
         }
         let key_end = string_end(b, i);
-        let key = JStr { raw: b.get(i + 1..key_end - 1)? };
+        let key = JStr {
+            raw: b.get(i + 1..key_end - 1)?,
+        };
         i = skip_ws(b, key_end) + 1; // the ':'
         i = skip_ws(b, i);
         let end = value_end(b, i);
-        let value = Value { raw: b.get(i..end)? };
+        let value = Value {
+            raw: b.get(i..end)?,
+        };
         i = skip_ws(b, end);
-        self.i = if b.get(i) == Some(&b',') { i + 1 } else { b.len() };
+        self.i = if b.get(i) == Some(&b',') {
+            i + 1
+        } else {
+            b.len()
+        };
         Some((key, value))
     }
 }
@@ -430,9 +468,15 @@ impl<'a> Iterator for Elements<'a> {
             return None;
         }
         let end = value_end(b, i);
-        let value = Value { raw: b.get(i..end)? };
+        let value = Value {
+            raw: b.get(i..end)?,
+        };
         let next = skip_ws(b, end);
-        self.i = if b.get(next) == Some(&b',') { next + 1 } else { b.len() };
+        self.i = if b.get(next) == Some(&b',') {
+            next + 1
+        } else {
+            b.len()
+        };
         Some(value)
     }
 }
@@ -499,7 +543,11 @@ impl Chars<'_> {
     fn hex4(&mut self) -> u32 {
         let mut v = 0;
         for _ in 0..4 {
-            let d = self.b.get(self.i).and_then(|&c| (c as char).to_digit(16)).unwrap_or(0);
+            let d = self
+                .b
+                .get(self.i)
+                .and_then(|&c| (c as char).to_digit(16))
+                .unwrap_or(0);
             v = v * 16 + d;
             self.i += 1;
         }
@@ -563,7 +611,14 @@ mod tests {
     #[test]
     fn accepts_json() {
         for s in [
-            "{}", "[]", "0", "-0.5e+3", "\"\"", "true", " null ", "{\"a\":[1,{\"b\":\"c\"},[]]}",
+            "{}",
+            "[]",
+            "0",
+            "-0.5e+3",
+            "\"\"",
+            "true",
+            " null ",
+            "{\"a\":[1,{\"b\":\"c\"},[]]}",
             "[\"\\ud83d\\ude00\", \"\\u0026\\\"\\\\\\/\\b\\f\\n\\r\\t\"]",
         ] {
             ok(s);
@@ -608,17 +663,33 @@ mod tests {
         let root = Value::root(doc);
         assert_eq!(root.kind(), Kind::Object);
         assert_eq!(root.members().count(), 4);
-        assert!(root.get("a").and_then(|v| v.as_str()).is_some_and(|s| s.eq_str("last")));
+        assert!(
+            root.get("a")
+                .and_then(|v| v.as_str())
+                .is_some_and(|s| s.eq_str("last"))
+        );
         let first_a = root.members().next().expect("member").1;
         let els: Vec<_> = first_a.elements().collect();
         assert_eq!(els.len(), 3);
         assert_eq!(els[0].as_integer(), Some(1));
         assert_eq!(els[1].as_integer(), Some(-2));
         let mut buf = [0u8; 16];
-        let n = els[2].as_str().expect("string").decode_into(&mut buf).expect("fits");
+        let n = els[2]
+            .as_str()
+            .expect("string")
+            .decode_into(&mut buf)
+            .expect("fits");
         assert_eq!(&buf[..n], b"x&y");
-        assert_eq!(root.get("b").and_then(|b| b.get("c")).and_then(Value::as_bool), Some(true));
-        let v = root.get("e\u{301}").and_then(Value::as_str).expect("escaped key found");
+        assert_eq!(
+            root.get("b")
+                .and_then(|b| b.get("c"))
+                .and_then(Value::as_bool),
+            Some(true)
+        );
+        let v = root
+            .get("e\u{301}")
+            .and_then(Value::as_str)
+            .expect("escaped key found");
         let n = v.decode_into(&mut buf).expect("fits");
         assert_eq!(core::str::from_utf8(&buf[..n]), Ok("\u{1F600} \u{e9}"));
         assert!(v.decode_into(&mut [0u8; 3]).is_none());
@@ -628,6 +699,14 @@ mod tests {
     fn integers() {
         let doc = b"[18446744073709551615, -9223372036854775808, 1.5, 1e3]";
         let v: Vec<_> = Value::root(doc).elements().map(Value::as_integer).collect();
-        assert_eq!(v, [Some(18446744073709551615), Some(-9223372036854775808), None, None]);
+        assert_eq!(
+            v,
+            [
+                Some(18446744073709551615),
+                Some(-9223372036854775808),
+                None,
+                None
+            ]
+        );
     }
 }

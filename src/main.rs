@@ -1,14 +1,21 @@
 //! The `ocinit` binary: musl's start-up code calls `main`, which hands the environment to
 //! [`ocinit::entry::main`]. Everything else lives in the library.
-#![no_std]
-#![no_main]
+// A test build of this file (`cargo clippy --all-targets`) is an empty std program.
+#![cfg_attr(not(test), no_std)]
+#![cfg_attr(not(test), no_main)]
 // `#[no_mangle]` counts as unsafe code; this file only names the entry points musl expects.
 #![allow(unsafe_code)]
 
+#[cfg(not(test))]
 use core::ffi::{c_char, c_int};
 
+#[cfg(not(test))]
 use ocinit::sys;
 
+#[cfg(test)]
+fn main() {}
+
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
     sys::write_stderr(b"ocinit: internal error (panic)\n");
@@ -17,14 +24,16 @@ fn panic(_: &core::panic::PanicInfo<'_>) -> ! {
 
 /// libcore is built with `panic = "unwind"` and references this symbol in non-LTO builds; with
 /// `panic = "abort"` it is never called.
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
 extern "C" fn rust_eh_personality() {}
 
 /// Called by musl's `__libc_start_main`, as for any C program.
+#[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    // SAFETY: musl passes the argv and envp arrays the kernel built on the initial stack:
-    // NULL-terminated, each entry NUL-terminated, alive and unmodified for the whole process.
-    let (args, env) = unsafe { (sys::StartupStrings::new(argv), sys::StartupStrings::new(envp)) };
-    ocinit::entry::main(args, env)
+extern "C" fn main(_argc: c_int, _argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: musl passes the envp array the kernel built on the initial stack: NULL-terminated,
+    // each entry NUL-terminated, alive and unmodified for the whole process.
+    let env = unsafe { sys::StartupStrings::new(envp) };
+    ocinit::entry::main(env)
 }

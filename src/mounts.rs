@@ -6,7 +6,6 @@
 //! init's working directory). It never mounts on a path string that resolves outside the
 //! rootfs: targets are opened with `openat2(RESOLVE_IN_ROOT)` and mounted via `/proc/self/fd/N`.
 
-
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
@@ -27,45 +26,73 @@ pub const MAX_PROPAGATION: usize = 4;
 
 /// Words that set or clear a mount flag (runc `parseMountOptions`).
 const FLAG_WORDS: [(&str, bool, u32); 33] = [
-    ("ro", false, g::MS_RDONLY), ("rw", true, g::MS_RDONLY),
-    ("nosuid", false, g::MS_NOSUID), ("suid", true, g::MS_NOSUID),
-    ("nodev", false, g::MS_NODEV), ("dev", true, g::MS_NODEV),
-    ("noexec", false, g::MS_NOEXEC), ("exec", true, g::MS_NOEXEC),
-    ("sync", false, g::MS_SYNCHRONOUS), ("async", true, g::MS_SYNCHRONOUS),
+    ("ro", false, g::MS_RDONLY),
+    ("rw", true, g::MS_RDONLY),
+    ("nosuid", false, g::MS_NOSUID),
+    ("suid", true, g::MS_NOSUID),
+    ("nodev", false, g::MS_NODEV),
+    ("dev", true, g::MS_NODEV),
+    ("noexec", false, g::MS_NOEXEC),
+    ("exec", true, g::MS_NOEXEC),
+    ("sync", false, g::MS_SYNCHRONOUS),
+    ("async", true, g::MS_SYNCHRONOUS),
     ("dirsync", false, g::MS_DIRSYNC),
     ("remount", false, g::MS_REMOUNT),
-    ("mand", false, g::MS_MANDLOCK), ("nomand", true, g::MS_MANDLOCK),
-    ("noatime", false, g::MS_NOATIME), ("atime", true, g::MS_NOATIME),
-    ("nodiratime", false, g::MS_NODIRATIME), ("diratime", true, g::MS_NODIRATIME),
-    ("relatime", false, g::MS_RELATIME), ("norelatime", true, g::MS_RELATIME),
-    ("strictatime", false, g::MS_STRICTATIME), ("nostrictatime", true, g::MS_STRICTATIME),
-    ("iversion", false, g::MS_I_VERSION), ("noiversion", true, g::MS_I_VERSION),
-    ("lazytime", false, g::MS_LAZYTIME), ("nolazytime", true, g::MS_LAZYTIME),
-    ("silent", false, g::MS_SILENT), ("loud", true, g::MS_SILENT),
-    ("nosymfollow", false, g::MS_NOSYMFOLLOW), ("symfollow", true, g::MS_NOSYMFOLLOW),
-    ("bind", false, g::MS_BIND), ("rbind", false, g::MS_BIND | g::MS_REC),
+    ("mand", false, g::MS_MANDLOCK),
+    ("nomand", true, g::MS_MANDLOCK),
+    ("noatime", false, g::MS_NOATIME),
+    ("atime", true, g::MS_NOATIME),
+    ("nodiratime", false, g::MS_NODIRATIME),
+    ("diratime", true, g::MS_NODIRATIME),
+    ("relatime", false, g::MS_RELATIME),
+    ("norelatime", true, g::MS_RELATIME),
+    ("strictatime", false, g::MS_STRICTATIME),
+    ("nostrictatime", true, g::MS_STRICTATIME),
+    ("iversion", false, g::MS_I_VERSION),
+    ("noiversion", true, g::MS_I_VERSION),
+    ("lazytime", false, g::MS_LAZYTIME),
+    ("nolazytime", true, g::MS_LAZYTIME),
+    ("silent", false, g::MS_SILENT),
+    ("loud", true, g::MS_SILENT),
+    ("nosymfollow", false, g::MS_NOSYMFOLLOW),
+    ("symfollow", true, g::MS_NOSYMFOLLOW),
+    ("bind", false, g::MS_BIND),
+    ("rbind", false, g::MS_BIND | g::MS_REC),
     ("defaults", false, 0),
 ];
 
 /// Propagation words, applied one by one after the mount.
 const PROPAGATION_WORDS: [(&str, u32); 8] = [
-    ("private", g::MS_PRIVATE), ("rprivate", g::MS_PRIVATE | g::MS_REC),
-    ("slave", g::MS_SLAVE), ("rslave", g::MS_SLAVE | g::MS_REC),
-    ("shared", g::MS_SHARED), ("rshared", g::MS_SHARED | g::MS_REC),
-    ("unbindable", g::MS_UNBINDABLE), ("runbindable", g::MS_UNBINDABLE | g::MS_REC),
+    ("private", g::MS_PRIVATE),
+    ("rprivate", g::MS_PRIVATE | g::MS_REC),
+    ("slave", g::MS_SLAVE),
+    ("rslave", g::MS_SLAVE | g::MS_REC),
+    ("shared", g::MS_SHARED),
+    ("rshared", g::MS_SHARED | g::MS_REC),
+    ("unbindable", g::MS_UNBINDABLE),
+    ("runbindable", g::MS_UNBINDABLE | g::MS_REC),
 ];
 
 /// Recursive attribute words for `mount_setattr(AT_RECURSIVE)`: (word, clear?, attribute).
 const RECURSIVE_WORDS: [(&str, bool, u32); 18] = [
-    ("rro", false, g::MOUNT_ATTR_RDONLY), ("rrw", true, g::MOUNT_ATTR_RDONLY),
-    ("rnosuid", false, g::MOUNT_ATTR_NOSUID), ("rsuid", true, g::MOUNT_ATTR_NOSUID),
-    ("rnodev", false, g::MOUNT_ATTR_NODEV), ("rdev", true, g::MOUNT_ATTR_NODEV),
-    ("rnoexec", false, g::MOUNT_ATTR_NOEXEC), ("rexec", true, g::MOUNT_ATTR_NOEXEC),
-    ("rnodiratime", false, g::MOUNT_ATTR_NODIRATIME), ("rdiratime", true, g::MOUNT_ATTR_NODIRATIME),
-    ("rrelatime", false, g::MOUNT_ATTR_RELATIME), ("rnorelatime", true, g::MOUNT_ATTR_RELATIME),
-    ("rnoatime", false, g::MOUNT_ATTR_NOATIME), ("ratime", true, g::MOUNT_ATTR_NOATIME),
-    ("rstrictatime", false, g::MOUNT_ATTR_STRICTATIME), ("rnostrictatime", true, g::MOUNT_ATTR_STRICTATIME),
-    ("rnosymfollow", false, g::MOUNT_ATTR_NOSYMFOLLOW), ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW),
+    ("rro", false, g::MOUNT_ATTR_RDONLY),
+    ("rrw", true, g::MOUNT_ATTR_RDONLY),
+    ("rnosuid", false, g::MOUNT_ATTR_NOSUID),
+    ("rsuid", true, g::MOUNT_ATTR_NOSUID),
+    ("rnodev", false, g::MOUNT_ATTR_NODEV),
+    ("rdev", true, g::MOUNT_ATTR_NODEV),
+    ("rnoexec", false, g::MOUNT_ATTR_NOEXEC),
+    ("rexec", true, g::MOUNT_ATTR_NOEXEC),
+    ("rnodiratime", false, g::MOUNT_ATTR_NODIRATIME),
+    ("rdiratime", true, g::MOUNT_ATTR_NODIRATIME),
+    ("rrelatime", false, g::MOUNT_ATTR_RELATIME),
+    ("rnorelatime", true, g::MOUNT_ATTR_RELATIME),
+    ("rnoatime", false, g::MOUNT_ATTR_NOATIME),
+    ("ratime", true, g::MOUNT_ATTR_NOATIME),
+    ("rstrictatime", false, g::MOUNT_ATTR_STRICTATIME),
+    ("rnostrictatime", true, g::MOUNT_ATTR_STRICTATIME),
+    ("rnosymfollow", false, g::MOUNT_ATTR_NOSYMFOLLOW),
+    ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW),
 ];
 
 /// `mounts[i].options` parsed: flags, the flags explicitly cleared, propagation, recursive
@@ -110,7 +137,10 @@ impl Options {
     }
 
     fn word(&mut self, word: JStr<'_>, at: At) -> Result<(), InitError> {
-        if let Some(&(_, clear, flag)) = FLAG_WORDS.iter().find(|(w, _, f)| *f != 0 && word.eq_str(w)) {
+        if let Some(&(_, clear, flag)) = FLAG_WORDS
+            .iter()
+            .find(|(w, _, f)| *f != 0 && word.eq_str(w))
+        {
             // A later word about the same flag wins.
             if clear {
                 self.flags &= !flag;
@@ -133,7 +163,11 @@ impl Options {
         if let Some(&(w, clear, attr)) = RECURSIVE_WORDS.iter().find(|(w, _, _)| word.eq_str(w)) {
             let attr = u64::from(attr);
             // Any atime word replaces the whole atime field (runc 1.4.1).
-            let atime_field = if w.contains("atime") { u64::from(g::MOUNT_ATTR__ATIME) } else { 0 };
+            let atime_field = if w.contains("atime") {
+                u64::from(g::MOUNT_ATTR__ATIME)
+            } else {
+                0
+            };
             if clear {
                 self.attr_clr |= attr;
                 self.attr_set &= !attr;
@@ -143,8 +177,15 @@ impl Options {
             }
             return Ok(());
         }
-        if ["tmpcopyup", "idmap", "ridmap"].iter().any(|w| word.eq_str(w)) {
-            return Err(InitError::invalid(STEP, at, "not supported by this version of ocinit"));
+        if ["tmpcopyup", "idmap", "ridmap"]
+            .iter()
+            .any(|w| word.eq_str(w))
+        {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                "not supported by this version of ocinit",
+            ));
         }
         // Anything else is filesystem data, as the kernel expects it ("mode=755", "size=64k").
         if self.data_len > 0 {
@@ -152,9 +193,19 @@ impl Options {
         }
         let start = self.data_len;
         let room = self.data.get_mut(start..MAX_DATA - 1).unwrap_or_default();
-        let n = word.decode_into(room).ok_or_else(|| InitError::invalid(STEP, at, "filesystem data longer than one page"))?;
-        if self.data.get(start..start + n).is_some_and(|d| d.contains(&0) || d.contains(&b',')) {
-            return Err(InitError::invalid(STEP, at, "NUL byte or ',' inside one option"));
+        let n = word
+            .decode_into(room)
+            .ok_or_else(|| InitError::invalid(STEP, at, "filesystem data longer than one page"))?;
+        if self
+            .data
+            .get(start..start + n)
+            .is_some_and(|d| d.contains(&0) || d.contains(&b','))
+        {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                "NUL byte or ',' inside one option",
+            ));
         }
         self.data_len += n;
         Ok(())
@@ -163,9 +214,16 @@ impl Options {
     fn push_data(&mut self, bytes: &[u8], at: At) -> Result<(), InitError> {
         let end = self.data_len + bytes.len();
         if end >= MAX_DATA {
-            return Err(InitError::invalid(STEP, at, "filesystem data longer than one page"));
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                "filesystem data longer than one page",
+            ));
         }
-        self.data.get_mut(self.data_len..end).unwrap_or_default().copy_from_slice(bytes);
+        self.data
+            .get_mut(self.data_len..end)
+            .unwrap_or_default()
+            .copy_from_slice(bytes);
         self.data_len = end;
         Ok(())
     }
@@ -203,7 +261,11 @@ impl<'a> Mount<'a> {
     /// Validate and parse `mounts[index]`.
     pub fn decode(m: Value<'a>, index: usize) -> Result<Mount<'a>, InitError> {
         let step = Step::Decode;
-        let text = |key, at: &'static str| member(m, key).map(|v| string(v, At::item(at, index))).transpose();
+        let text = |key, at: &'static str| {
+            member(m, key)
+                .map(|v| string(v, At::item(at, index)))
+                .transpose()
+        };
         let at_dest = At::item("mounts[].destination", index);
         let destination = text("destination", "mounts[].destination")?
             .ok_or_else(|| InitError::invalid(step, at_dest, "missing"))?;
@@ -212,31 +274,59 @@ impl<'a> Mount<'a> {
         }
         let fs_type = text("type", "mounts[].type")?;
         let source = text("source", "mounts[].source")?;
-        if let Some(o) = member(m, "options") {
-            if o.kind() != Kind::Array {
-                return Err(InitError::invalid(step, At::item("mounts[].options", index), "expected an array"));
-            }
+        if member(m, "options").is_some_and(|o| o.kind() != Kind::Array) {
+            return Err(InitError::invalid(
+                step,
+                At::item("mounts[].options", index),
+                "expected an array",
+            ));
         }
-        let mut options = Options::parse(member(m, "options"), index).map_err(|e| InitError { step, ..e })?;
+        let mut options =
+            Options::parse(member(m, "options"), index).map_err(|e| InitError { step, ..e })?;
         if fs_type.is_some_and(|t| t.eq_str("bind")) {
             options.flags |= g::MS_BIND;
         }
         if options.is_bind() {
             if options.data_len > 0 {
-                return Err(InitError::invalid(step, At::item("mounts[].options", index), "bind mounts cannot take filesystem data"));
+                return Err(InitError::invalid(
+                    step,
+                    At::item("mounts[].options", index),
+                    "bind mounts cannot take filesystem data",
+                ));
             }
             if source.is_none_or(JStr::is_empty) {
-                return Err(InitError::invalid(step, At::item("mounts[].source", index), "missing for a bind mount"));
+                return Err(InitError::invalid(
+                    step,
+                    At::item("mounts[].source", index),
+                    "missing for a bind mount",
+                ));
             }
         } else if fs_type.is_none_or(JStr::is_empty) {
-            return Err(InitError::invalid(step, At::item("mounts[].type", index), "missing (and not a bind mount)"));
+            return Err(InitError::invalid(
+                step,
+                At::item("mounts[].type", index),
+                "missing (and not a bind mount)",
+            ));
         }
-        for (key, at) in [("uidMappings", "mounts[].uidMappings"), ("gidMappings", "mounts[].gidMappings")] {
+        for (key, at) in [
+            ("uidMappings", "mounts[].uidMappings"),
+            ("gidMappings", "mounts[].gidMappings"),
+        ] {
             if member(m, key).is_some_and(|v| v.elements().next().is_some()) {
-                return Err(InitError::invalid(step, At::item(at, index), "not supported by this version of ocinit"));
+                return Err(InitError::invalid(
+                    step,
+                    At::item(at, index),
+                    "not supported by this version of ocinit",
+                ));
             }
         }
-        Ok(Mount { index, destination, fs_type, source, options })
+        Ok(Mount {
+            index,
+            destination,
+            fs_type,
+            source,
+            options,
+        })
     }
 
     fn at(&self) -> At {
@@ -249,7 +339,13 @@ impl<'a> Mount<'a> {
 pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno> {
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
     loop {
-        match rustix::fs::openat2(root, path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty(), resolve) {
+        match rustix::fs::openat2(
+            root,
+            path,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+            resolve,
+        ) {
             // EAGAIN: a concurrent rename somewhere in the kernel; the lookup is retried.
             Err(Errno::AGAIN | Errno::INTR) => {}
             r => return r,
@@ -276,8 +372,17 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
             Ok(fd) => parent = fd,
             Err(Errno::NOENT) => {
                 if file && end > path.len() {
-                    let flags = OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
-                    drop(rustix::fs::openat(&parent, component, flags, Mode::from_raw_mode(0o644))?);
+                    let flags = OFlags::CREATE
+                        | OFlags::EXCL
+                        | OFlags::NOFOLLOW
+                        | OFlags::WRONLY
+                        | OFlags::CLOEXEC;
+                    drop(rustix::fs::openat(
+                        &parent,
+                        component,
+                        flags,
+                        Mode::from_raw_mode(0o644),
+                    )?);
                 } else {
                     rustix::fs::mkdirat(&parent, component, Mode::from_raw_mode(0o755))?;
                 }
@@ -289,8 +394,20 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
     Ok(parent)
 }
 
-fn mount_at(source: &core::ffi::CStr, target: BorrowedFd<'_>, fs_type: &core::ffi::CStr, flags: u32, data: Option<&core::ffi::CStr>) -> Result<(), Errno> {
-    rustix::mount::mount(source, CPath::proc_fd(target).as_cstr(), fs_type, MountFlags::from_bits_retain(flags), data)
+fn mount_at(
+    source: &core::ffi::CStr,
+    target: BorrowedFd<'_>,
+    fs_type: &core::ffi::CStr,
+    flags: u32,
+    data: Option<&core::ffi::CStr>,
+) -> Result<(), Errno> {
+    rustix::mount::mount(
+        source,
+        CPath::proc_fd(target).as_cstr(),
+        fs_type,
+        MountFlags::from_bits_retain(flags),
+        data,
+    )
 }
 
 /// Mount `mounts[i]` for every entry, in order, inside `root`.
@@ -310,10 +427,16 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<(), InitError> {
         }
         let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
         for &p in o.propagation.iter().take(o.propagation_len) {
-            mount_at(c"", top.as_fd(), c"", p, None).ctx(STEP, Op::Mount, m.at()).map_err(|e| e.because("propagation"))?;
+            mount_at(c"", top.as_fd(), c"", p, None)
+                .ctx(STEP, Op::Mount, m.at())
+                .map_err(|e| e.because("propagation"))?;
         }
         if o.attr_set != 0 || o.attr_clr != 0 {
-            crate::sys::mount_setattr(top.as_fd(), true, o.attr_set, o.attr_clr).ctx(STEP, Op::MountSetattr, m.at())?;
+            crate::sys::mount_setattr(top.as_fd(), true, o.attr_set, o.attr_clr).ctx(
+                STEP,
+                Op::MountSetattr,
+                m.at(),
+            )?;
         }
     }
     Ok(())
@@ -323,31 +446,60 @@ fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), 
     let at_source = At::item("mounts[].source", m.index);
     let source = CPath::decode(m.source.unwrap_or(JStr::EMPTY), STEP, at_source)?;
     let stat = rustix::fs::stat(source.as_cstr()).ctx(STEP, Op::Open, at_source)?;
-    let is_dir = rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
+    let is_dir =
+        rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
     let target = create_in_root(root, destination.bytes(), !is_dir).ctx(STEP, Op::Open, m.at())?;
     let o = &m.options;
-    mount_at(source.as_cstr(), target.as_fd(), c"", o.flags & (g::MS_BIND | g::MS_REC), None).ctx(STEP, Op::Mount, m.at())?;
+    mount_at(
+        source.as_cstr(),
+        target.as_fd(),
+        c"",
+        o.flags & (g::MS_BIND | g::MS_REC),
+        None,
+    )
+    .ctx(STEP, Op::Mount, m.at())?;
     // "mount --bind -o ro": flags other than BIND/REC need a remount of the new mount, which
     // also clears what the options did not ask for.
     let other = o.flags & !(g::MS_BIND | g::MS_REC | g::MS_REMOUNT);
     if other != 0 || o.cleared != 0 {
         let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
-        mount_at(c"", top.as_fd(), c"", other | g::MS_BIND | g::MS_REMOUNT, None)
-            .ctx(STEP, Op::Mount, m.at())
-            .map_err(|e| e.because("bind remount"))?;
+        mount_at(
+            c"",
+            top.as_fd(),
+            c"",
+            other | g::MS_BIND | g::MS_REMOUNT,
+            None,
+        )
+        .ctx(STEP, Op::Mount, m.at())
+        .map_err(|e| e.because("bind remount"))?;
     }
     Ok(())
 }
 
 fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {
-    let fs_type = CPath::decode(m.fs_type.unwrap_or(JStr::EMPTY), STEP, At::item("mounts[].type", m.index))?;
+    let fs_type = CPath::decode(
+        m.fs_type.unwrap_or(JStr::EMPTY),
+        STEP,
+        At::item("mounts[].type", m.index),
+    )?;
     let source = match m.source {
         Some(s) if !s.is_empty() => CPath::decode(s, STEP, At::item("mounts[].source", m.index))?,
-        _ => CPath::decode(m.fs_type.unwrap_or(JStr::EMPTY), STEP, At::item("mounts[].type", m.index))?,
+        _ => CPath::decode(
+            m.fs_type.unwrap_or(JStr::EMPTY),
+            STEP,
+            At::item("mounts[].type", m.index),
+        )?,
     };
     let target = create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
     let o = &m.options;
-    mount_at(source.as_cstr(), target.as_fd(), fs_type.as_cstr(), o.flags, o.data()).ctx(STEP, Op::Mount, m.at())
+    mount_at(
+        source.as_cstr(),
+        target.as_fd(),
+        fs_type.as_cstr(),
+        o.flags,
+        o.data(),
+    )
+    .ctx(STEP, Op::Mount, m.at())
 }
 
 #[cfg(test)]
@@ -373,15 +525,24 @@ mod tests {
     #[test]
     fn unknown_words_are_data() {
         let o = parse(r#""nosuid","mode=755","size=65536k","defaults""#);
-        assert_eq!(o.data().map(|d| d.to_bytes()), Some(&b"mode=755,size=65536k,defaults"[..]));
+        assert_eq!(
+            o.data().map(|d| d.to_bytes()),
+            Some(&b"mode=755,size=65536k,defaults"[..])
+        );
     }
 
     #[test]
     fn propagation_and_recursive() {
         let o = parse(r#""rbind","rprivate","rro","rnoatime""#);
         assert_eq!(o.flags, g::MS_BIND | g::MS_REC);
-        assert_eq!(o.propagation[..o.propagation_len], [g::MS_PRIVATE | g::MS_REC]);
-        assert_eq!(o.attr_set, u64::from(g::MOUNT_ATTR_RDONLY | g::MOUNT_ATTR_NOATIME));
+        assert_eq!(
+            o.propagation[..o.propagation_len],
+            [g::MS_PRIVATE | g::MS_REC]
+        );
+        assert_eq!(
+            o.attr_set,
+            u64::from(g::MOUNT_ATTR_RDONLY | g::MOUNT_ATTR_NOATIME)
+        );
         assert_eq!(o.attr_clr, u64::from(g::MOUNT_ATTR__ATIME));
     }
 
@@ -391,20 +552,40 @@ mod tests {
             let doc = format!("[{m}]");
             validate(doc.as_bytes(), 8).expect("valid");
             let v = Value::root(doc.as_bytes()).elements().next().expect("one");
-            Mount::decode(v, 2).map(drop).map_err(|e| (e.at.to_string(), e.why))
+            Mount::decode(v, 2)
+                .map(drop)
+                .map_err(|e| (e.at.to_string(), e.why))
         };
-        assert_eq!(one(r#"{"destination":"rel","type":"tmpfs"}"#), Err(("mounts[2].destination".into(), "not an absolute path")));
-        assert_eq!(one(r#"{"destination":"/x"}"#), Err(("mounts[2].type".into(), "missing (and not a bind mount)")));
+        assert_eq!(
+            one(r#"{"destination":"rel","type":"tmpfs"}"#),
+            Err(("mounts[2].destination".into(), "not an absolute path"))
+        );
+        assert_eq!(
+            one(r#"{"destination":"/x"}"#),
+            Err(("mounts[2].type".into(), "missing (and not a bind mount)"))
+        );
         assert_eq!(
             one(r#"{"destination":"/x","type":"bind","source":"/y","options":["mode=1"]}"#),
-            Err(("mounts[2].options".into(), "bind mounts cannot take filesystem data"))
+            Err((
+                "mounts[2].options".into(),
+                "bind mounts cannot take filesystem data"
+            ))
         );
-        assert_eq!(one(r#"{"destination":"/x","options":["bind"]}"#), Err(("mounts[2].source".into(), "missing for a bind mount")));
+        assert_eq!(
+            one(r#"{"destination":"/x","options":["bind"]}"#),
+            Err(("mounts[2].source".into(), "missing for a bind mount"))
+        );
         assert_eq!(
             one(r#"{"destination":"/x","type":"tmpfs","options":["a", 1]}"#),
             Err(("mounts[2].options[1]".into(), "expected a string"))
         );
-        assert_eq!(one(r#"{"destination":"/x","type":"tmpfs","options":["idmap"]}"#).map_err(|e| e.1), Err("not supported by this version of ocinit"));
-        assert_eq!(one(r#"{"destination":"/x","type":"tmpfs","options":["nosuid","size=1k"]}"#), Ok(()));
+        assert_eq!(
+            one(r#"{"destination":"/x","type":"tmpfs","options":["idmap"]}"#).map_err(|e| e.1),
+            Err("not supported by this version of ocinit")
+        );
+        assert_eq!(
+            one(r#"{"destination":"/x","type":"tmpfs","options":["nosuid","size=1k"]}"#),
+            Ok(())
+        );
     }
 }

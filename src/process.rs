@@ -14,7 +14,6 @@ use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::JStr;
 use crate::sys::{self, CStrArray};
 
-
 /// A bump arena of NUL-terminated strings over a borrowed buffer.
 #[derive(Debug)]
 pub struct Strings<'s> {
@@ -45,10 +44,15 @@ impl<'s> Strings<'s> {
         let (used, tail) = rest.split_at_mut((n + 1).min(rest.len()));
         self.rest = tail;
         let Some(nul) = used.get_mut(n) else {
-            return Err(InitError::invalid(step, at, "strings exceed the init's buffer"));
+            return Err(InitError::invalid(
+                step,
+                at,
+                "strings exceed the init's buffer",
+            ));
         };
         *nul = 0;
-        CStr::from_bytes_with_nul(used).map_err(|_| InitError::invalid(step, at, "contains a NUL byte"))
+        CStr::from_bytes_with_nul(used)
+            .map_err(|_| InitError::invalid(step, at, "contains a NUL byte"))
     }
 }
 
@@ -79,46 +83,88 @@ pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
 pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::User;
     let mut groups = [Gid::ROOT; 256];
-    let list = p.user.additional_gids.map(|v| v.elements()).into_iter().flatten();
+    let list = p
+        .user
+        .additional_gids
+        .map(|v| v.elements())
+        .into_iter()
+        .flatten();
     let mut n = 0;
     for (i, g) in list.enumerate() {
         let at = At::item("process.user.additionalGids[]", i);
-        let slot = groups.get_mut(n).ok_or_else(|| InitError::invalid(STEP, at, "more than 256 additional groups"))?;
+        let slot = groups
+            .get_mut(n)
+            .ok_or_else(|| InitError::invalid(STEP, at, "more than 256 additional groups"))?;
         *slot = Gid::from_raw(uint32(g, at)?);
         n += 1;
     }
     let at_groups = At::field("process.user.additionalGids");
-    rustix::thread::set_thread_groups(groups.get(..n).unwrap_or_default()).ctx(STEP, Op::Setgroups, at_groups)?;
+    rustix::thread::set_thread_groups(groups.get(..n).unwrap_or_default()).ctx(
+        STEP,
+        Op::Setgroups,
+        at_groups,
+    )?;
     let gid = Gid::from_raw(p.user.gid);
-    rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(STEP, Op::Setgid, At::field("process.user.gid"))?;
+    rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
+        STEP,
+        Op::Setgid,
+        At::field("process.user.gid"),
+    )?;
     let uid = Uid::from_raw(p.user.uid);
-    rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(STEP, Op::Setuid, At::field("process.user.uid"))
+    rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(
+        STEP,
+        Op::Setuid,
+        At::field("process.user.uid"),
+    )
 }
 
 /// Build envp from `process.env`: each `KEY=value` decoded; a repeated key keeps its first
 /// position and takes the last value (runc).
-pub fn environment<'s>(p: &Process<'_>, strings: &mut Strings<'s>, envp: &mut CStrArray<'s>) -> Result<(), InitError> {
+pub fn environment<'s>(
+    p: &Process<'_>,
+    strings: &mut Strings<'s>,
+    envp: &mut CStrArray<'s>,
+) -> Result<(), InitError> {
     for (i, e) in p.env.iter().flat_map(|v| v.elements()).enumerate() {
         let at = At::item("process.env[]", i);
-        let s = e.as_str().ok_or_else(|| InitError::invalid(Step::Env, at, "expected a string"))?;
+        let s = e
+            .as_str()
+            .ok_or_else(|| InitError::invalid(Step::Env, at, "expected a string"))?;
         let entry = strings.push(&[Part::Json(s)], Step::Env, at)?;
-        let key_len = entry.to_bytes().iter().position(|&c| c == b'=').unwrap_or(0) + 1;
+        let key_len = entry
+            .to_bytes()
+            .iter()
+            .position(|&c| c == b'=')
+            .unwrap_or(0)
+            + 1;
         let key = entry.to_bytes().get(..key_len).unwrap_or_default();
-        match (0..envp.len()).find(|&j| envp.get(j).is_some_and(|old| old.to_bytes().starts_with(key))) {
+        match (0..envp.len()).find(|&j| {
+            envp.get(j)
+                .is_some_and(|old| old.to_bytes().starts_with(key))
+        }) {
             Some(j) => envp.replace(j, entry),
-            None => envp.push(entry).map_err(|()| InitError::invalid(Step::Env, at, "more than 4096 entries"))?,
+            None => envp
+                .push(entry)
+                .map_err(|_| InitError::invalid(Step::Env, at, "more than 4096 entries"))?,
         }
     }
     Ok(())
 }
 
 /// Build argv from `process.args`.
-pub fn arguments<'s>(p: &Process<'_>, strings: &mut Strings<'s>, argv: &mut CStrArray<'s>) -> Result<(), InitError> {
+pub fn arguments<'s>(
+    p: &Process<'_>,
+    strings: &mut Strings<'s>,
+    argv: &mut CStrArray<'s>,
+) -> Result<(), InitError> {
     for (i, a) in p.args.elements().enumerate() {
         let at = At::item("process.args[]", i);
-        let s = a.as_str().ok_or_else(|| InitError::invalid(Step::Lookup, at, "expected a string"))?;
+        let s = a
+            .as_str()
+            .ok_or_else(|| InitError::invalid(Step::Lookup, at, "expected a string"))?;
         let arg = strings.push(&[Part::Json(s)], Step::Lookup, at)?;
-        argv.push(arg).map_err(|()| InitError::invalid(Step::Lookup, at, "more than 4096 entries"))?;
+        argv.push(arg)
+            .map_err(|_| InitError::invalid(Step::Lookup, at, "more than 4096 entries"))?;
     }
     Ok(())
 }
@@ -133,10 +179,16 @@ fn executable(path: &CStr) -> Result<(), Errno> {
 
 /// Find `args[0]` inside the container as the user will exec it: as given when it contains a
 /// `/`, else in each directory of the `PATH` from `process.env` (runc: a create-time error).
-pub fn lookup<'s>(argv: &CStrArray<'s>, envp: &CStrArray<'s>, strings: &mut Strings<'s>) -> Result<&'s CStr, InitError> {
+pub fn lookup<'s>(
+    argv: &CStrArray<'s>,
+    envp: &CStrArray<'s>,
+    strings: &mut Strings<'s>,
+) -> Result<&'s CStr, InitError> {
     const STEP: Step = Step::Lookup;
     let at = At::item("process.args[]", 0);
-    let arg0 = argv.get(0).ok_or_else(|| InitError::invalid(STEP, at, "empty"))?;
+    let arg0 = argv
+        .get(0)
+        .ok_or_else(|| InitError::invalid(STEP, at, "empty"))?;
     if arg0.to_bytes().contains(&b'/') {
         executable(arg0).ctx(STEP, Op::Access, at)?;
         return Ok(arg0);
@@ -144,21 +196,25 @@ pub fn lookup<'s>(argv: &CStrArray<'s>, envp: &CStrArray<'s>, strings: &mut Stri
     let path = (0..envp.len())
         .filter_map(|i| envp.get(i))
         .filter_map(|e| e.to_bytes().strip_prefix(b"PATH="))
-        .last()
+        .next_back()
         .unwrap_or_default();
     let mut first_error = None;
     for dir in path.split(|&c| c == b':') {
         let dir: &[u8] = if dir.is_empty() { b"." } else { dir };
         let mut candidate = [0u8; PATH_MAX];
         let len = dir.len() + 1 + arg0.to_bytes().len();
-        let Some(dst) = candidate.get_mut(..len) else { continue };
+        let Some(dst) = candidate.get_mut(..len) else {
+            continue;
+        };
         let (d, rest) = dst.split_at_mut(dir.len());
         d.copy_from_slice(dir);
         if let Some((slash, name)) = rest.split_first_mut() {
             *slash = b'/';
             name.copy_from_slice(arg0.to_bytes());
         }
-        let Ok(c) = CStr::from_bytes_until_nul(candidate.get(..=len).unwrap_or_default()) else { continue };
+        let Ok(c) = CStr::from_bytes_until_nul(candidate.get(..=len).unwrap_or_default()) else {
+            continue;
+        };
         match executable(c) {
             Ok(()) => return strings.push(&[Part::Bytes(c.to_bytes())], STEP, at),
             Err(e) => {
@@ -179,8 +235,12 @@ pub fn lookup<'s>(argv: &CStrArray<'s>, envp: &CStrArray<'s>, strings: &mut Stri
 pub fn wait_fifo(fifo: OwnedFd) -> Result<(), InitError> {
     const STEP: Step = Step::ExecFifo;
     let path = CPath::proc_fd(fifo.as_fd());
-    let writer = rustix::fs::open(path.as_cstr(), OFlags::WRONLY | OFlags::CLOEXEC, Mode::empty())
-        .ctx(STEP, Op::Open, At::NONE)?;
+    let writer = rustix::fs::open(
+        path.as_cstr(),
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(STEP, Op::Open, At::NONE)?;
     rustix::io::write(&writer, b"0").ctx(STEP, Op::Write, At::NONE)?;
     // Closed now, not at exec: old kernels reset dumpable before closing CLOEXEC fds.
     drop(writer);

@@ -41,7 +41,11 @@ pub struct Line<const N: usize> {
 impl<const N: usize> Line<N> {
     /// Empty.
     pub fn new() -> Self {
-        Line { buf: [0; N], len: 0, overflow: false }
+        Line {
+            buf: [0; N],
+            len: 0,
+            overflow: false,
+        }
     }
 
     /// The text written so far.
@@ -106,7 +110,9 @@ fn send_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
 
 /// Send one frame.
 pub fn send_frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step) -> Result<(), InitError> {
-    let len = u32::try_from(payload.len()).map_err(|_| Errno::MSGSIZE).ctx(step, Op::Send, At::NONE)?;
+    let len = u32::try_from(payload.len())
+        .map_err(|_| Errno::MSGSIZE)
+        .ctx(step, Op::Send, At::NONE)?;
     send_all(fd, &len.to_le_bytes()).ctx(step, Op::Send, At::NONE)?;
     send_all(fd, payload).ctx(step, Op::Send, At::NONE)
 }
@@ -126,10 +132,17 @@ fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
 }
 
 /// Receive one frame into `buf`; returns its payload.
-pub fn recv_frame<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8], step: Step) -> Result<&'b [u8], InitError> {
+pub fn recv_frame<'b>(
+    fd: BorrowedFd<'_>,
+    buf: &'b mut [u8],
+    step: Step,
+) -> Result<&'b [u8], InitError> {
     let mut header = [0u8; 4];
     let got = read_full(fd, &mut header).ctx(step, Op::Recv, At::NONE)?;
-    let fail = |why| InitError { op: Op::Recv, ..InitError::invalid(step, At::NONE, why) };
+    let fail = |why| InitError {
+        op: Op::Recv,
+        ..InitError::invalid(step, At::NONE, why)
+    };
     if got == 0 {
         return Err(fail("control channel closed before a frame"));
     }
@@ -137,7 +150,9 @@ pub fn recv_frame<'b>(fd: BorrowedFd<'_>, buf: &'b mut [u8], step: Step) -> Resu
         return Err(fail("truncated frame header"));
     }
     let len = u32::from_le_bytes(header) as usize;
-    let dst = buf.get_mut(..len).ok_or_else(|| fail("frame larger than the protocol limit"))?;
+    let dst = buf
+        .get_mut(..len)
+        .ok_or_else(|| fail("frame larger than the protocol limit"))?;
     if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
         return Err(fail("truncated frame"));
     }
@@ -157,22 +172,31 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
     let frame = recv_frame(fd, &mut buf, step)?;
     match serde_json_core::from_slice::<Reply<'_>>(frame) {
         Ok((reply, _)) if reply.kind == expected => Ok(()),
-        Ok(_) => Err(InitError::invalid(step, At::NONE, "unexpected message type from the parent")),
-        Err(_) => Err(InitError { op: Op::Parse, ..InitError::invalid(step, At::NONE, "malformed message from the parent") }),
+        Ok(_) => Err(InitError::invalid(
+            step,
+            At::NONE,
+            "unexpected message type from the parent",
+        )),
+        Err(_) => Err(InitError {
+            op: Op::Parse,
+            ..InitError::invalid(step, At::NONE, "malformed message from the parent")
+        }),
     }
 }
 
 /// Send `{"type":"<kind>"}`.
 pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
-    write!(line, "{{\"type\":\"{kind}\"}}").map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    write!(line, "{{\"type\":\"{kind}\"}}")
+        .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
 /// Send `{"type":"pid","pid":N}`.
 pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
-    write!(line, "{{\"type\":\"pid\",\"pid\":{pid}}}").map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    write!(line, "{{\"type\":\"pid\",\"pid\":{pid}}}")
+        .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -208,8 +232,13 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> fmt::Result {
         Some(n) => (n.raw_os_error(), errno_text(n)),
         None => (0, ""),
     };
-    write!(out, "{{\"type\":\"error\",\"step\":\"{}\",\"op\":\"{}\",\"errno\":{errno},\"path\":\"{}\",\"message\":\"",
-        e.step.name(), e.op.name(), e.at)?;
+    write!(
+        out,
+        "{{\"type\":\"error\",\"step\":\"{}\",\"op\":\"{}\",\"errno\":{errno},\"path\":\"{}\",\"message\":\"",
+        e.step.name(),
+        e.op.name(),
+        e.at
+    )?;
     out.json_str(if e.why.is_empty() { errname } else { e.why })?;
     out.write_str("\"}")
 }
@@ -223,7 +252,11 @@ pub fn error_text(e: &InitError, out: &mut Line<512>) -> fmt::Result {
     write!(out, "{}", e.op.name())?;
     if let Some(n) = e.errno {
         let text = errno_text(n);
-        if text.is_empty() { write!(out, ": errno {}", n.raw_os_error())? } else { write!(out, ": {text}")? }
+        if text.is_empty() {
+            write!(out, ": errno {}", n.raw_os_error())?
+        } else {
+            write!(out, ": {text}")?
+        }
     }
     if !e.why.is_empty() {
         write!(out, ": {}", e.why)?;
@@ -268,7 +301,12 @@ mod tests {
 
     #[test]
     fn error_message_is_json() {
-        let e = InitError::sys(Step::Mounts, Op::Mount, Errno::ACCESS, At::item("mounts[]", 3));
+        let e = InitError::sys(
+            Step::Mounts,
+            Op::Mount,
+            Errno::ACCESS,
+            At::item("mounts[]", 3),
+        );
         let mut out = Line::<512>::new();
         error_message(&e, &mut out).expect("fits");
         assert_eq!(
@@ -277,7 +315,10 @@ mod tests {
         );
         let mut text = Line::<512>::new();
         error_text(&e, &mut text).expect("fits");
-        assert_eq!(std::str::from_utf8(text.as_bytes()).expect("utf8"), "ocinit: mounts: mounts[3]: mount: permission denied\n");
+        assert_eq!(
+            std::str::from_utf8(text.as_bytes()).expect("utf8"),
+            "ocinit: mounts: mounts[3]: mount: permission denied\n"
+        );
     }
 
     #[test]

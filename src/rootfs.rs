@@ -19,8 +19,12 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     let at = At::field("root.path");
     let path = CPath::decode(config.root_path, STEP, at)?;
     let open = |p: &CPath| {
-        rustix::fs::open(p.as_cstr(), OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-            .ctx(STEP, Op::Open, at)
+        rustix::fs::open(
+            p.as_cstr(),
+            OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx(STEP, Op::Open, at)
     };
     if !config.namespaces.has(g::CLONE_NEWNS) {
         // No mount namespace: nothing may be mounted (decode enforces it); chroot later.
@@ -32,21 +36,39 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
         0 => g::MS_SLAVE | g::MS_REC,
         p => p,
     };
-    rustix::mount::mount(c"", c"/", c"", MountFlags::from_bits_retain(propagation), None)
-        .ctx(STEP, Op::Mount, At::field("linux.rootfsPropagation"))?;
+    rustix::mount::mount(
+        c"",
+        c"/",
+        c"",
+        MountFlags::from_bits_retain(propagation),
+        None,
+    )
+    .ctx(STEP, Op::Mount, At::field("linux.rootfsPropagation"))?;
     // pivot_root needs the new root to be a mount point: a recursive bind of it onto itself makes
     // one, carrying the mounts below it, as runc does. Cloned with open_tree and attached with
     // move_mount, so the handle is the new mount's root even when root.path is "/" (a path
     // lookup would still find the mount underneath).
-    let flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC | OpenTreeFlags::AT_RECURSIVE;
-    let root = rustix::mount::open_tree(rustix::fs::CWD, path.as_cstr(), flags).ctx(STEP, Op::Open, at)?;
-    rustix::mount::move_mount(&root, c"", rustix::fs::CWD, path.as_cstr(), MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH)
-        .ctx(STEP, Op::Mount, at)?;
+    let flags = OpenTreeFlags::OPEN_TREE_CLONE
+        | OpenTreeFlags::OPEN_TREE_CLOEXEC
+        | OpenTreeFlags::AT_RECURSIVE;
+    let root =
+        rustix::mount::open_tree(rustix::fs::CWD, path.as_cstr(), flags).ctx(STEP, Op::Open, at)?;
+    rustix::mount::move_mount(
+        &root,
+        c"",
+        rustix::fs::CWD,
+        path.as_cstr(),
+        MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH,
+    )
+    .ctx(STEP, Op::Mount, at)?;
     if config.root_readonly {
         // Read-only for the whole tree that came with the rootfs, before mounts[] adds the
         // container's own (stricter than runc, which leaves sub-mounts of the rootfs writable).
-        crate::sys::mount_setattr(root.as_fd(), true, u64::from(g::MOUNT_ATTR_RDONLY), 0)
-            .ctx(STEP, Op::MountSetattr, At::field("root.readonly"))?;
+        crate::sys::mount_setattr(root.as_fd(), true, u64::from(g::MOUNT_ATTR_RDONLY), 0).ctx(
+            STEP,
+            Op::MountSetattr,
+            At::field("root.readonly"),
+        )?;
     }
     Ok(root)
 }
@@ -69,8 +91,12 @@ pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
         rustix::process::chroot(c".").ctx(STEP, Op::Chroot, at)?;
         return rustix::process::chdir(c"/").ctx(STEP, Op::Chdir, At::NONE);
     }
-    let old_root = rustix::fs::open(c"/", OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC, Mode::empty())
-        .ctx(STEP, Op::Open, At::NONE)?;
+    let old_root = rustix::fs::open(
+        c"/",
+        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(STEP, Op::Open, At::NONE)?;
     rustix::process::fchdir(&root).ctx(STEP, Op::Chdir, at)?;
     // pivot_root(".", ".") stacks the old root under the new one: no put_old directory needed,
     // so a read-only rootfs works and nothing is left inside it.
@@ -78,8 +104,14 @@ pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
     rustix::process::fchdir(&old_root).ctx(STEP, Op::Chdir, At::NONE)?;
     // rslave (not rprivate) so the unmount cannot propagate to the host, yet host unmounts of
     // busy mounts are not blocked by our copies.
-    rustix::mount::mount(c"", c".", c"", MountFlags::from_bits_retain(g::MS_SLAVE | g::MS_REC), None)
-        .ctx(STEP, Op::Mount, At::NONE)?;
+    rustix::mount::mount(
+        c"",
+        c".",
+        c"",
+        MountFlags::from_bits_retain(g::MS_SLAVE | g::MS_REC),
+        None,
+    )
+    .ctx(STEP, Op::Mount, At::NONE)?;
     rustix::mount::unmount(c".", UnmountFlags::DETACH).ctx(STEP, Op::Umount, At::NONE)?;
     rustix::process::chdir(c"/").ctx(STEP, Op::Chdir, At::NONE)
 }

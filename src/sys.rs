@@ -55,7 +55,10 @@ fn check(ret: isize) -> Result<usize, Errno> {
 
 /// `exit_group(code)`—End the process without running anything else.
 pub fn exit_group(code: i32) -> ! {
-    #[expect(clippy::cast_sign_loss, reason = "the kernel takes the int as a register value")]
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "the kernel takes the int as a register value"
+    )]
     let args = [code as usize, 0, 0, 0, 0, 0];
     // SAFETY: exit_group takes no pointers.
     unsafe { syscall6(g::__NR_exit_group, args) };
@@ -73,8 +76,14 @@ pub fn write_stderr(bytes: &[u8]) {
 
 /// `unshare(flags)` restricted to `CLONE_NEW*` namespace flags.
 pub fn unshare_namespaces(flags: u32) -> Result<(), Errno> {
-    const NAMESPACES: u32 = g::CLONE_NEWNS | g::CLONE_NEWUTS | g::CLONE_NEWIPC | g::CLONE_NEWNET
-        | g::CLONE_NEWPID | g::CLONE_NEWCGROUP | g::CLONE_NEWUSER | g::CLONE_NEWTIME;
+    const NAMESPACES: u32 = g::CLONE_NEWNS
+        | g::CLONE_NEWUTS
+        | g::CLONE_NEWIPC
+        | g::CLONE_NEWNET
+        | g::CLONE_NEWPID
+        | g::CLONE_NEWCGROUP
+        | g::CLONE_NEWUSER
+        | g::CLONE_NEWTIME;
     let flags = rustix::thread::UnshareFlags::from_bits_retain(flags & NAMESPACES);
     // SAFETY: only namespace flags pass the mask above; without CLONE_FILES (the flag that makes
     // `unshare` unsafe in rustix) no descriptor can become invalid under us.
@@ -109,8 +118,13 @@ pub fn clone_parent() -> Result<Forked, Errno> {
 /// `close_range(first, last, 0)`—Close every descriptor in `first..=last`.
 pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     // SAFETY: close_range takes no pointers.
-    check(unsafe { syscall6(g::__NR_close_range, [first as usize, last as usize, 0, 0, 0, 0]) })
-        .map(drop)
+    check(unsafe {
+        syscall6(
+            g::__NR_close_range,
+            [first as usize, last as usize, 0, 0, 0, 0],
+        )
+    })
+    .map(drop)
 }
 
 /// `mount_setattr(fd, "", AT_EMPTY_PATH | [AT_RECURSIVE], {set, clr, propagation})`—Change
@@ -122,9 +136,17 @@ pub fn mount_setattr(
     attr_clr: u64,
 ) -> Result<(), Errno> {
     use rustix::fd::AsRawFd;
-    let attr = g::mount_attr { attr_set, attr_clr, propagation: 0, userns_fd: 0 };
+    let attr = g::mount_attr {
+        attr_set,
+        attr_clr,
+        propagation: 0,
+        userns_fd: 0,
+    };
     let flags = g::AT_EMPTY_PATH | if recursive { g::AT_RECURSIVE } else { 0 };
-    #[expect(clippy::cast_sign_loss, reason = "fd is a valid (non-negative) descriptor")]
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "fd is a valid (non-negative) descriptor"
+    )]
     let dirfd = fd.as_raw_fd() as usize;
     let args = [
         dirfd,
@@ -145,8 +167,14 @@ pub fn mount_setattr(
 /// twice, so no two `OwnedFd`s can ever own one descriptor.
 pub fn take_inherited_fd(fd: i32) -> Result<OwnedFd, Errno> {
     static TAKEN: [AtomicBool; 64] = [const { AtomicBool::new(false) }; 64];
-    let slot = usize::try_from(fd).ok().and_then(|i| TAKEN.get(i)).ok_or(Errno::BADF)?;
-    #[expect(clippy::cast_sign_loss, reason = "fd is non-negative: checked by try_from above")]
+    let slot = usize::try_from(fd)
+        .ok()
+        .and_then(|i| TAKEN.get(i))
+        .ok_or(Errno::BADF)?;
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "fd is non-negative: checked by try_from above"
+    )]
     let args = [fd as usize, g::F_GETFD as usize, 0, 0, 0, 0];
     // SAFETY: fcntl(F_GETFD) takes no pointers.
     check(unsafe { syscall6(g::__NR_fcntl, args) })?;
@@ -193,14 +221,19 @@ pub fn take_buffers() -> Option<&'static mut Buffers> {
     if TAKEN.swap(true, Ordering::AcqRel) {
         return None;
     }
+    let buffers = &raw mut BUFFERS;
     // SAFETY: the atomic swap above lets exactly one caller reach this line, so the returned
     // exclusive reference is the only reference to `BUFFERS` that ever exists.
-    Some(unsafe { &mut *(&raw mut BUFFERS) })
+    Some(unsafe { &mut *buffers })
 }
 
 // --------------------------------------------------------------------------------------------
 // argv / envp
 // --------------------------------------------------------------------------------------------
+
+/// [`CStrArray::push`] found no free slot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Full;
 
 /// A NULL-terminated array of C-string pointers built in caller-provided slots, as `execve`
 /// takes it. Every pointer stored refers to a `&'s CStr`, so the array is valid while `'s` is.
@@ -217,13 +250,17 @@ impl<'s> CStrArray<'s> {
         if let Some(first) = slots.first_mut() {
             *first = 0;
         }
-        Self { slots, len: 0, _strings: PhantomData }
+        Self {
+            slots,
+            len: 0,
+            _strings: PhantomData,
+        }
     }
 
-    /// Append `s`; `Err(())` when the slots are full.
-    pub fn push(&mut self, s: &'s CStr) -> Result<(), ()> {
+    /// Append `s`; fails when the slots are full.
+    pub fn push(&mut self, s: &'s CStr) -> Result<(), Full> {
         if self.len + 1 >= self.slots.len() {
-            return Err(());
+            return Err(Full);
         }
         self.slots[self.len] = s.as_ptr() as usize;
         self.len += 1;
@@ -267,7 +304,14 @@ impl<'s> CStrArray<'s> {
 /// `execve(path, argv, envp)`—Replace the process image. Returns only on failure.
 #[must_use]
 pub fn execve(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> Errno {
-    let args = [path.as_ptr() as usize, argv.as_ptr(), envp.as_ptr(), 0, 0, 0];
+    let args = [
+        path.as_ptr() as usize,
+        argv.as_ptr(),
+        envp.as_ptr(),
+        0,
+        0,
+        0,
+    ];
     // SAFETY: `path` is NUL-terminated and both arrays are NULL-terminated arrays of live C
     // strings (the `CStrArray` invariant), all borrowed for the whole call.
     let ret = unsafe { syscall6(g::__NR_execve, args) };

@@ -21,7 +21,10 @@ fn fails_cleanly(b: &Bundle, config: &str, expected: &str) {
     assert!(err.contains(expected), "expected {expected:?} in:\n{err}");
     assert_eq!(err.lines().count(), 1, "exactly one line: {err}");
     assert!(!b.out("ran").exists(), "the user process ran");
-    assert!(!b.dir.join("state").join(&b.id).exists(), "state left behind");
+    assert!(
+        !b.dir.join("state").join(&b.id).exists(),
+        "state left behind"
+    );
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
 
@@ -36,7 +39,11 @@ fn missing_executable_is_a_create_time_error() {
         &b.config(&["no-such-command"], "", ""),
         "ocirun: init failed at process.args[0] (no-such-command): access: No such file or directory (executable file not found in $PATH)",
     );
-    fails_cleanly(&b, &b.config(&["/bin/nope"], "", ""), "init failed at process.args[0] (/bin/nope): access: No such file or directory");
+    fails_cleanly(
+        &b,
+        &b.config(&["/bin/nope"], "", ""),
+        "init failed at process.args[0] (/bin/nope): access: No such file or directory",
+    );
 }
 
 #[test]
@@ -45,8 +52,14 @@ fn missing_cwd() {
         return;
     }
     let b = Bundle::new("nocwd");
-    let config = b.config(TOUCH, "", "").replace(r#""cwd":"/""#, r#""cwd":"/does/not/exist""#);
-    fails_cleanly(&b, &config, "init failed at process.cwd (/does/not/exist): chdir: No such file or directory");
+    let config = b
+        .config(TOUCH, "", "")
+        .replace(r#""cwd":"/""#, r#""cwd":"/does/not/exist""#);
+    fails_cleanly(
+        &b,
+        &config,
+        "init failed at process.cwd (/does/not/exist): chdir: No such file or directory",
+    );
 }
 
 #[test]
@@ -58,8 +71,16 @@ fn malformed_json() {
     let config = b.config(TOUCH, "", "");
     fails_cleanly(&b, &config[..config.len() - 1], "init failed at byte[");
     fails_cleanly(&b, &format!("{config} x"), "parse: trailing characters");
-    fails_cleanly(&b, &config.replace("\"box\"", "\"bo\\x\""), "parse: invalid escape");
-    fails_cleanly(&b, &config.replace("\"box\"", "\"\\ud800\""), "lone high surrogate");
+    fails_cleanly(
+        &b,
+        &config.replace("\"box\"", "\"bo\\x\""),
+        "parse: invalid escape",
+    );
+    fails_cleanly(
+        &b,
+        &config.replace("\"box\"", "\"\\ud800\""),
+        "lone high surrogate",
+    );
 }
 
 #[test]
@@ -68,8 +89,14 @@ fn unknown_namespace_type() {
         return;
     }
     let b = Bundle::new("badns");
-    let config = b.config(TOUCH, "", "").replace(r#"{"type":"ipc"}"#, r#"{"type":"ipcx"}"#);
-    fails_cleanly(&b, &config, "init failed at linux.namespaces[3].type (ipcx): validate: unknown namespace type");
+    let config = b
+        .config(TOUCH, "", "")
+        .replace(r#"{"type":"ipc"}"#, r#"{"type":"ipcx"}"#);
+    fails_cleanly(
+        &b,
+        &config,
+        "init failed at linux.namespaces[3].type (ipcx): validate: unknown namespace type",
+    );
 }
 
 #[test]
@@ -79,8 +106,16 @@ fn oversized_config() {
     }
     let b = Bundle::new("big");
     let padding = "x".repeat(1 << 20);
-    let config = b.config(TOUCH, "", &format!(r#","annotations":{{"pad":"{padding}"}}"#));
-    fails_cleanly(&b, &config, "init failed at step receive: recv: frame larger than the protocol limit");
+    let config = b.config(
+        TOUCH,
+        "",
+        &format!(r#","annotations":{{"pad":"{padding}"}}"#),
+    );
+    fails_cleanly(
+        &b,
+        &config,
+        "init failed at step receive: recv: frame larger than the protocol limit",
+    );
 }
 
 #[test]
@@ -93,13 +128,22 @@ fn rejected_mount_option_names_the_mount() {
         r#"{"destination":"/proc","type":"proc","source":"proc"}"#,
         r#"{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/tmp","type":"tmpfs","source":"tmpfs","options":["size=banana"]}"#,
     );
-    fails_cleanly(&b, &config, "init failed at mounts[1] (tmpfs → /tmp): mount: Invalid argument");
+    fails_cleanly(
+        &b,
+        &config,
+        "init failed at mounts[1] (tmpfs → /tmp): mount: Invalid argument",
+    );
 }
 
 /// The raw Python parent, for frames ocirun never sends.
 fn raw(mode: &[&str]) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/raw_parent.py");
-    let o = Command::new("python3").arg(script).arg(bin("ocinit")).args(mode).output().expect("python3");
+    let o = Command::new("python3")
+        .arg(script)
+        .arg(bin("ocinit"))
+        .args(mode)
+        .output()
+        .expect("python3");
     assert!(o.status.success(), "raw parent: {}", stderr(&o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -113,7 +157,9 @@ fn broken_frames_are_reported() {
         ("oversized", "frame larger than the protocol limit"),
     ] {
         let out = raw(&[mode]);
-        let expected = format!(r#"{{"errno": 0, "message": "{why}", "op": "recv", "path": "", "step": "receive", "type": "error"}}"#);
+        let expected = format!(
+            r#"{{"errno": 0, "message": "{why}", "op": "recv", "path": "", "step": "receive", "type": "error"}}"#
+        );
         assert_eq!(out, format!("{expected}\nexit 255\n"), "{mode}");
     }
 }
@@ -121,12 +167,19 @@ fn broken_frames_are_reported() {
 #[test]
 fn protocol_environment_is_checked() {
     let run = |env: &[(&str, &str)]| {
-        let o = Command::new(bin("ocinit")).env_clear().envs(env.iter().copied()).output().expect("spawn");
+        let o = Command::new(bin("ocinit"))
+            .env_clear()
+            .envs(env.iter().copied())
+            .output()
+            .expect("spawn");
         (o.status.code(), stderr(&o))
     };
     let (code, err) = run(&[]);
     assert_eq!(code, Some(255));
-    assert!(err.contains("not started by a runtime: _OCINIT_CONTROL is not set"), "{err}");
+    assert!(
+        err.contains("not started by a runtime: _OCINIT_CONTROL is not set"),
+        "{err}"
+    );
     let (_, err) = run(&[("_OCINIT_CONTROL", "abc")]);
     assert!(err.contains("malformed descriptor number"), "{err}");
     let (_, err) = run(&[("_OCINIT_CONTROL", "1")]);
@@ -152,7 +205,10 @@ fn bad_reply_to_ready() {
         .output()
         .expect("python3");
     let out = String::from_utf8_lossy(&o.stdout);
-    assert!(out.contains(r#""message": "unexpected message type from the parent""#), "{out}");
+    assert!(
+        out.contains(r#""message": "unexpected message type from the parent""#),
+        "{out}"
+    );
     assert!(out.contains(r#""step": "handshake""#), "{out}");
     assert!(!b.out("ran").exists());
 }

@@ -7,6 +7,15 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Lints first: formatting, and clippy with every warning an error (both workspaces).
+if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
+  cargo fmt --check && cargo fmt --check --manifest-path ocirun/Cargo.toml
+  cargo clippy --locked --all-targets -q -- -D warnings
+  cargo clippy --locked --all-targets -q --manifest-path ocirun/Cargo.toml -- -D warnings
+else
+  echo "note: rustfmt/clippy not installed; lint checks not run" >&2
+fi
+
 cargo build --release --locked
 cargo build --release --locked --manifest-path ocirun/Cargo.toml
 cargo test --release --locked

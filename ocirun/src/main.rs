@@ -88,14 +88,22 @@ fn parse_opts(args: Vec<OsString>) -> Result<Opts> {
             "--console-socket" => o.console_socket = Some(take("--console-socket")?.into()),
             "--preserve-fds" => {
                 let v = take("--preserve-fds")?;
-                o.preserve_fds = v.to_string_lossy().parse().map_err(|_| format!("--preserve-fds: not a number: {v:?}"))?;
+                o.preserve_fds = v
+                    .to_string_lossy()
+                    .parse()
+                    .map_err(|_| format!("--preserve-fds: not a number: {v:?}"))?;
             }
             "-d" | "--detach" => o.detach = true,
             "-f" | "--force" => o.force = true,
             "--" => {
-                o.command = args.by_ref().map(|a| a.to_string_lossy().into_owned()).collect();
+                o.command = args
+                    .by_ref()
+                    .map(|a| a.to_string_lossy().into_owned())
+                    .collect();
             }
-            f if f.starts_with('-') && f.len() > 1 => return Err(format!("unknown option {f}\n{USAGE}")),
+            f if f.starts_with('-') && f.len() > 1 => {
+                return Err(format!("unknown option {f}\n{USAGE}"));
+            }
             _ => o.positional.push(s),
         }
     }
@@ -103,10 +111,15 @@ fn parse_opts(args: Vec<OsString>) -> Result<Opts> {
 }
 
 fn cli(args: Vec<OsString>) -> Result<u8> {
-    let mut g = Global { root: PathBuf::from("/run/ocirun"), ..Global::default() };
+    let mut g = Global {
+        root: PathBuf::from("/run/ocirun"),
+        ..Global::default()
+    };
     let mut args = args.into_iter();
     let command = loop {
-        let Some(arg) = args.next() else { return Err(USAGE.into()) };
+        let Some(arg) = args.next() else {
+            return Err(USAGE.into());
+        };
         match arg.to_str() {
             Some("--root") => g.root = value(&mut args, "--root")?.into(),
             Some("--init") => g.init = Some(value(&mut args, "--init")?),
@@ -134,10 +147,18 @@ fn cli(args: Vec<OsString>) -> Result<u8> {
         "start" => start(&g, &id).map(|()| 0),
         "state" => {
             let st = State::load(&g.root, &id)?;
-            println!("{}", serde_json::to_string_pretty(&st.oci_state()).map_err(|e| e.to_string())?);
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&st.oci_state()).map_err(|e| e.to_string())?
+            );
             Ok(0)
         }
-        "kill" => kill(&g, &id, o.positional.get(1).map(String::as_str).unwrap_or("TERM")).map(|()| 0),
+        "kill" => kill(
+            &g,
+            &id,
+            o.positional.get(1).map(String::as_str).unwrap_or("TERM"),
+        )
+        .map(|()| 0),
         "delete" => delete(&g, &id, o.force).map(|()| 0),
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }
@@ -176,9 +197,13 @@ fn default_config(id: &str, command: &[String]) -> Value {
 fn load_config(id: &str, o: &Opts) -> Result<(PathBuf, Vec<u8>)> {
     if !o.command.is_empty() {
         if o.bundle.is_some() {
-            return Err("`-- CMD` runs the embedded default config; it cannot be combined with --bundle".into());
+            return Err(
+                "`-- CMD` runs the embedded default config; it cannot be combined with --bundle"
+                    .into(),
+            );
         }
-        let bytes = serde_json::to_vec(&default_config(id, &o.command)).map_err(|e| e.to_string())?;
+        let bytes =
+            serde_json::to_vec(&default_config(id, &o.command)).map_err(|e| e.to_string())?;
         return Ok((PathBuf::from("/"), bytes));
     }
     let bundle = fs::canonicalize(o.bundle.clone().unwrap_or_else(|| PathBuf::from(".")))
@@ -210,21 +235,45 @@ fn fail(spawned: &mut Spawned, pid: Option<i32>, state: &State, why: String) -> 
 fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<Created> {
     let (bundle, config_bytes) = load_config(id, o)?;
     let config: Option<Value> = serde_json::from_slice(&config_bytes).ok();
-    if let Some(hooks) = config.as_ref().and_then(|c| c.get("hooks")).and_then(Value::as_object) {
-        if hooks.values().any(|h| h.as_array().is_some_and(|a| !a.is_empty())) {
-            return Err("hooks: not supported by this version of ocirun".into());
-        }
+    let hooks = config
+        .as_ref()
+        .and_then(|c| c.get("hooks"))
+        .and_then(Value::as_object);
+    if hooks.is_some_and(|h| {
+        h.values()
+            .any(|h| h.as_array().is_some_and(|a| !a.is_empty()))
+    }) {
+        return Err("hooks: not supported by this version of ocirun".into());
     }
     let init = protocol::find_init(g.init.as_ref()).map_err(|e| e.to_string())?;
     let mut state = State::new(&g.root, id, &bundle, config.as_ref())?;
-    let fifo = if with_fifo { Some(make_fifo(&state.fifo_path()).map_err(|e| state.fail(format!("exec fifo: {e}")))?) } else { None };
-    let launch = Launch { init: &init, bundle: &bundle, config: &config_bytes, fifo, preserved_fds: o.preserve_fds, debug: g.debug };
-    let mut spawned = Spawned::start(launch).map_err(|e| state.fail(format!("spawning {}: {e}", init.display())))?;
+    let fifo = if with_fifo {
+        Some(make_fifo(&state.fifo_path()).map_err(|e| state.fail(format!("exec fifo: {e}")))?)
+    } else {
+        None
+    };
+    let launch = Launch {
+        init: &init,
+        bundle: &bundle,
+        config: &config_bytes,
+        fifo,
+        preserved_fds: o.preserve_fds,
+        debug: g.debug,
+    };
+    let mut spawned = Spawned::start(launch)
+        .map_err(|e| state.fail(format!("spawning {}: {e}", init.display())))?;
     let mut pid = None;
     loop {
         let msg = match spawned.recv() {
             Ok(m) => m,
-            Err(e) => return Err(fail(&mut spawned, pid, &state, format!("control channel: {e}"))),
+            Err(e) => {
+                return Err(fail(
+                    &mut spawned,
+                    pid,
+                    &state,
+                    format!("control channel: {e}"),
+                ));
+            }
         };
         match msg {
             Message::Pid(p) => pid = Some(p),
@@ -235,7 +284,12 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
                     return Err(fail(&mut spawned, pid, &state, e));
                 }
                 if let Err(e) = spawned.send_run() {
-                    return Err(fail(&mut spawned, pid, &state, format!("control channel: {e}")));
+                    return Err(fail(
+                        &mut spawned,
+                        pid,
+                        &state,
+                        format!("control channel: {e}"),
+                    ));
                 }
             }
             Message::Created => break,
@@ -244,8 +298,17 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
                 return Err(fail(&mut spawned, pid, &state, text));
             }
             Message::Eof => {
-                let status = spawned.child.wait().map(|s| s.to_string()).unwrap_or_default();
-                return Err(fail(&mut spawned, pid, &state, format!("init exited before the container was created ({status})")));
+                let status = spawned
+                    .child
+                    .wait()
+                    .map(|s| s.to_string())
+                    .unwrap_or_default();
+                return Err(fail(
+                    &mut spawned,
+                    pid,
+                    &state,
+                    format!("init exited before the container was created ({status})"),
+                ));
             }
         }
     }
@@ -253,14 +316,29 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
     if let Some(f) = &o.pid_file {
         fs::write(f, pid.to_string()).map_err(|e| format!("--pid-file {}: {e}", f.display()))?;
     }
-    Ok(Created { spawned, pid, config, state })
+    Ok(Created {
+        spawned,
+        pid,
+        config,
+        state,
+    })
 }
 
 /// `mkfifo exec.fifo 0622`, opened `O_PATH`: the init can only reopen it for writing.
 fn make_fifo(path: &Path) -> io::Result<OwnedFd> {
-    rustix::fs::mknodat(rustix::fs::CWD, path, FileType::Fifo, Mode::from_raw_mode(0o622), 0)?;
+    rustix::fs::mknodat(
+        rustix::fs::CWD,
+        path,
+        FileType::Fifo,
+        Mode::from_raw_mode(0o622),
+        0,
+    )?;
     rustix::fs::chmod(path, Mode::from_raw_mode(0o622))?;
-    Ok(rustix::fs::open(path, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())?)
+    Ok(rustix::fs::open(
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )?)
 }
 
 /// After `created`: EOF means the exec happened; an error frame means it did not.
@@ -318,15 +396,28 @@ fn create(g: &Global, id: &str, o: &Opts) -> Result<()> {
 fn start(g: &Global, id: &str) -> Result<()> {
     let st = State::load(&g.root, id)?;
     if st.status() != Status::Created {
-        return Err(format!("cannot start a container that is {}", st.status().name()));
+        return Err(format!(
+            "cannot start a container that is {}",
+            st.status().name()
+        ));
     }
     let fifo = st.fifo_path();
-    let reader = rustix::fs::open(&fifo, OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC, Mode::empty())
-        .map_err(|e| format!("{}: {e}", fifo.display()))?;
+    let reader = rustix::fs::open(
+        &fifo,
+        OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| format!("{}: {e}", fifo.display()))?;
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let mut fds = [rustix::event::PollFd::new(&reader, rustix::event::PollFlags::IN)];
-        let timeout = rustix::event::Timespec { tv_sec: 0, tv_nsec: 100_000_000 };
+        let mut fds = [rustix::event::PollFd::new(
+            &reader,
+            rustix::event::PollFlags::IN,
+        )];
+        let timeout = rustix::event::Timespec {
+            tv_sec: 0,
+            tv_nsec: 100_000_000,
+        };
         let _ = rustix::event::poll(&mut fds, Some(&timeout));
         let mut byte = [0u8; 1];
         match rustix::io::read(&reader, &mut byte) {

@@ -60,7 +60,8 @@ pub struct Spawned {
 /// Copy `init` into a memfd and seal it: nothing, in a container or not, can ever write to the
 /// binary the host executes (CVE-2019-5736).
 fn sealed_copy(init: &Path) -> io::Result<OwnedFd> {
-    let memfd = rustix::fs::memfd_create("ocinit", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
+    let memfd =
+        rustix::fs::memfd_create("ocinit", MemfdFlags::CLOEXEC | MemfdFlags::ALLOW_SEALING)?;
     let mut file = File::from(memfd);
     io::copy(&mut File::open(init)?, &mut file)?;
     let seals = SealFlags::SEAL | SealFlags::SHRINK | SealFlags::GROW | SealFlags::WRITE;
@@ -80,8 +81,13 @@ impl Spawned {
         for fd in 3..3 + launch.preserved_fds {
             let fd = i32::try_from(fd).map_err(|_| io::Error::other("--preserve-fds too large"))?;
             // The magic link exists exactly while the descriptor is open.
-            if Path::new(&format!("/proc/self/fd/{fd}")).symlink_metadata().is_err() {
-                return Err(io::Error::other(format!("--preserve-fds: fd {fd} is not open")));
+            if Path::new(&format!("/proc/self/fd/{fd}"))
+                .symlink_metadata()
+                .is_err()
+            {
+                return Err(io::Error::other(format!(
+                    "--preserve-fds: fd {fd} is not open"
+                )));
             }
         }
         let binary = sealed_copy(launch.init)?;
@@ -98,7 +104,10 @@ impl Spawned {
             .env("_OCINIT_TYPE", "standard")
             .env("_OCINIT_CONTROL", init_end.as_raw_fd().to_string())
             .env("_OCINIT_LOG", log_write.as_raw_fd().to_string())
-            .env("_OCINIT_LOG_LEVEL", if launch.debug { "debug" } else { "info" })
+            .env(
+                "_OCINIT_LOG_LEVEL",
+                if launch.debug { "debug" } else { "info" },
+            )
             .env("_OCINIT_PRESERVED_FDS", launch.preserved_fds.to_string())
             .current_dir(launch.bundle);
         if let Some(fifo) = &launch.fifo {
@@ -114,7 +123,9 @@ impl Spawned {
         match spawned.send(launch.config) {
             // The init stopped reading: it has sent an error frame saying why (too large, ...),
             // which the caller reads next.
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe || e.kind() == io::ErrorKind::ConnectionReset => {}
+            Err(e)
+                if e.kind() == io::ErrorKind::BrokenPipe
+                    || e.kind() == io::ErrorKind::ConnectionReset => {}
             r => r?,
         }
         Ok(spawned)
@@ -153,12 +164,19 @@ impl Spawned {
             .map_err(|e| io::Error::other(format!("init sent malformed JSON: {e}")))?;
         Ok(match msg["type"].as_str() {
             Some("pid") => Message::Pid(
-                msg["pid"].as_i64().and_then(|p| i32::try_from(p).ok()).ok_or_else(|| io::Error::other("bad pid message"))?,
+                msg["pid"]
+                    .as_i64()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .ok_or_else(|| io::Error::other("bad pid message"))?,
             ),
             Some("ready") => Message::Ready,
             Some("created") => Message::Created,
             Some("error") => Message::Error(msg),
-            _ => return Err(io::Error::other(format!("init sent an unknown message: {msg}"))),
+            _ => {
+                return Err(io::Error::other(format!(
+                    "init sent an unknown message: {msg}"
+                )));
+            }
         })
     }
 }
@@ -169,12 +187,16 @@ fn forward_log(read: OwnedFd, debug: bool) {
     std::thread::spawn(move || {
         for line in BufReader::new(File::from(read)).lines() {
             let Ok(line) = line else { break };
-            let v: Value = serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line.clone()));
+            let v: Value =
+                serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line.clone()));
             let level = v["level"].as_str().unwrap_or("info");
             if level == "error" || (level == "debug" && !debug) {
                 continue;
             }
-            eprintln!("ocirun: init {level}: {}", v["msg"].as_str().unwrap_or(&line));
+            eprintln!(
+                "ocirun: init {level}: {}",
+                v["msg"].as_str().unwrap_or(&line)
+            );
         }
     });
 }
@@ -185,7 +207,10 @@ pub fn render_error(err: &Value, config: Option<&Value>) -> String {
     let step = err["step"].as_str().unwrap_or("?");
     let op = err["op"].as_str().unwrap_or("?");
     let path = err["path"].as_str().unwrap_or("");
-    let errno = err["errno"].as_i64().and_then(|e| i32::try_from(e).ok()).unwrap_or(0);
+    let errno = err["errno"]
+        .as_i64()
+        .and_then(|e| i32::try_from(e).ok())
+        .unwrap_or(0);
     let message = err["message"].as_str().unwrap_or("");
     let mut out = String::from("init failed at ");
     if path.is_empty() {
@@ -250,7 +275,10 @@ pub fn find_init(flag: Option<&OsString>) -> io::Result<PathBuf> {
     if beside.is_file() {
         Ok(beside)
     } else {
-        Err(io::Error::other(format!("cannot find ocinit beside {} (use --init PATH)", me.display())))
+        Err(io::Error::other(format!(
+            "cannot find ocinit beside {} (use --init PATH)",
+            me.display()
+        )))
     }
 }
 
@@ -263,7 +291,10 @@ mod tests {
     fn renders_mount_errors_with_their_values() {
         let config = json!({"mounts": [{}, {}, {}, {"destination": "/proc", "source": "/proc", "type": "proc"}]});
         let err = json!({"type":"error","step":"mounts","op":"mount","errno":13,"path":"mounts[3]","message":"permission denied"});
-        assert_eq!(render_error(&err, Some(&config)), "init failed at mounts[3] (/proc → /proc): mount: Permission denied");
+        assert_eq!(
+            render_error(&err, Some(&config)),
+            "init failed at mounts[3] (/proc → /proc): mount: Permission denied"
+        );
         let err = json!({"step":"lookup","op":"access","errno":2,"path":"process.args[0]","message":"executable file not found in $PATH"});
         let config = json!({"process": {"args": ["nope"]}});
         assert_eq!(
@@ -271,6 +302,9 @@ mod tests {
             "init failed at process.args[0] (nope): access: No such file or directory (executable file not found in $PATH)"
         );
         let err = json!({"step":"decode","op":"parse","errno":0,"path":"byte[7]","message":"trailing characters"});
-        assert_eq!(render_error(&err, None), "init failed at byte[7]: parse: trailing characters");
+        assert_eq!(
+            render_error(&err, None),
+            "init failed at byte[7]: parse: trailing characters"
+        );
     }
 }

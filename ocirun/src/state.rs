@@ -36,8 +36,14 @@ pub fn check_id(id: &str) -> Result<(), String> {
         && id.len() <= 1024
         && id != "."
         && id != ".."
-        && id.chars().all(|c| c.is_ascii_alphanumeric() || "_.-+".contains(c));
-    if ok { Ok(()) } else { Err(format!("invalid container ID {id:?}")) }
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-+".contains(c));
+    if ok {
+        Ok(())
+    } else {
+        Err(format!("invalid container ID {id:?}"))
+    }
 }
 
 /// A container's recorded state.
@@ -65,15 +71,30 @@ fn proc_stat(pid: i32) -> Option<(u64, bool)> {
 
 impl State {
     /// Reserve `<root>/<id>`; fails if the ID is taken.
-    pub fn new(root: &Path, id: &str, bundle: &Path, config: Option<&Value>) -> Result<State, String> {
+    pub fn new(
+        root: &Path,
+        id: &str,
+        bundle: &Path,
+        config: Option<&Value>,
+    ) -> Result<State, String> {
         fs::create_dir_all(root).map_err(|e| format!("{}: {e}", root.display()))?;
         let dir = root.join(id);
         fs::create_dir(&dir).map_err(|e| match e.kind() {
             std::io::ErrorKind::AlreadyExists => format!("container {id} already exists"),
             _ => format!("{}: {e}", dir.display()),
         })?;
-        let annotations = config.and_then(|c| c.get("annotations")).cloned().unwrap_or_else(|| json!({}));
-        Ok(State { dir, id: id.into(), bundle: bundle.into(), pid: 0, start_time: 0, annotations })
+        let annotations = config
+            .and_then(|c| c.get("annotations"))
+            .cloned()
+            .unwrap_or_else(|| json!({}));
+        Ok(State {
+            dir,
+            id: id.into(),
+            bundle: bundle.into(),
+            pid: 0,
+            start_time: 0,
+            annotations,
+        })
     }
 
     /// Remove the state directory and pass `why` on.
@@ -101,13 +122,18 @@ impl State {
     /// Load `<root>/<id>/state.json`.
     pub fn load(root: &Path, id: &str) -> Result<State, String> {
         let dir = root.join(id);
-        let text = fs::read_to_string(dir.join("state.json")).map_err(|_| format!("container {id} does not exist"))?;
-        let v: Value = serde_json::from_str(&text).map_err(|e| format!("{id}: corrupt state: {e}"))?;
+        let text = fs::read_to_string(dir.join("state.json"))
+            .map_err(|_| format!("container {id} does not exist"))?;
+        let v: Value =
+            serde_json::from_str(&text).map_err(|e| format!("{id}: corrupt state: {e}"))?;
         Ok(State {
             dir,
             id: id.into(),
             bundle: v["bundle"].as_str().unwrap_or("").into(),
-            pid: v["pid"].as_i64().and_then(|p| i32::try_from(p).ok()).unwrap_or(0),
+            pid: v["pid"]
+                .as_i64()
+                .and_then(|p| i32::try_from(p).ok())
+                .unwrap_or(0),
             start_time: v["startTime"].as_u64().unwrap_or(0),
             annotations: v["annotations"].clone(),
         })
@@ -117,7 +143,11 @@ impl State {
     pub fn status(&self) -> Status {
         match proc_stat(self.pid) {
             Some((start, false)) if start == self.start_time => {
-                if self.fifo_path().exists() { Status::Created } else { Status::Running }
+                if self.fifo_path().exists() {
+                    Status::Created
+                } else {
+                    Status::Running
+                }
             }
             _ => Status::Stopped,
         }
@@ -158,15 +188,18 @@ impl State {
 /// A signal by name (`TERM`, `SIGTERM`) or number.
 pub fn parse_signal(s: &str) -> Result<Signal, String> {
     const NAMES: [&str; 31] = [
-        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2", "PIPE", "ALRM",
-        "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU", "XFSZ", "VTALRM", "PROF",
-        "WINCH", "IO", "PWR", "SYS",
+        "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
+        "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+        "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
     ];
     let n = match s.parse::<i32>() {
         Ok(n) => n,
         Err(_) => {
             let name = s.strip_prefix("SIG").unwrap_or(s);
-            let i = NAMES.iter().position(|&n| n == name).ok_or_else(|| format!("unknown signal {s}"))?;
+            let i = NAMES
+                .iter()
+                .position(|&n| n == name)
+                .ok_or_else(|| format!("unknown signal {s}"))?;
             i32::try_from(i + 1).map_err(|e| e.to_string())?
         }
     };

@@ -2,7 +2,10 @@
 //!
 //! No dev-dependencies on purpose: anything here would join the init's feature resolution
 //! when `cargo test` builds the `ocinit` binary (see `tests/static_binary.rs`).
-#![allow(dead_code, reason = "each test file uses a different part of the harness")]
+#![allow(
+    dead_code,
+    reason = "each test file uses a different part of the harness"
+)]
 
 use std::fmt::Write as _;
 use std::fs;
@@ -13,8 +16,14 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Release binaries built by `bash tests/run.sh` (the README's test command).
 pub fn bin(name: &str) -> PathBuf {
-    let p = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/x86_64-unknown-linux-musl/release").join(name);
-    assert!(p.is_file(), "{} is missing: run the tests with `bash tests/run.sh`, which builds it", p.display());
+    let p = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("target/x86_64-unknown-linux-musl/release")
+        .join(name);
+    assert!(
+        p.is_file(),
+        "{} is missing: run the tests with `bash tests/run.sh`, which builds it",
+        p.display()
+    );
     p
 }
 
@@ -22,11 +31,17 @@ pub fn bin(name: &str) -> PathBuf {
 /// OCINIT_MUST_WORK=1 (CI), where a skip is a failure.
 pub fn root_or_skip(test: &str) -> bool {
     let status = fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let euid = status.lines().find_map(|l| l.strip_prefix("Uid:")).and_then(|l| l.split_whitespace().nth(1));
+    let euid = status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))
+        .and_then(|l| l.split_whitespace().nth(1));
     if euid == Some("0") {
         return true;
     }
-    assert!(std::env::var("OCINIT_MUST_WORK").as_deref() != Ok("1"), "{test}: needs root, and OCINIT_MUST_WORK=1 forbids skipping");
+    assert!(
+        std::env::var("OCINIT_MUST_WORK").as_deref() != Ok("1"),
+        "{test}: needs root, and OCINIT_MUST_WORK=1 forbids skipping"
+    );
     eprintln!("SKIP: {test}: needs root to create namespaces and mounts");
     false
 }
@@ -50,7 +65,10 @@ pub fn js(s: &str) -> String {
 
 /// A JSON array of strings.
 pub fn js_list(items: &[&str]) -> String {
-    format!("[{}]", items.iter().map(|s| js(s)).collect::<Vec<_>>().join(","))
+    format!(
+        "[{}]",
+        items.iter().map(|s| js(s)).collect::<Vec<_>>().join(",")
+    )
 }
 
 static NEXT: AtomicU32 = AtomicU32::new(0);
@@ -63,8 +81,8 @@ pub struct Bundle {
 }
 
 const APPLETS: &[&str] = &[
-    "sh", "cat", "id", "hostname", "echo", "sleep", "true", "false", "env", "pwd", "ls", "touch", "printf", "kill",
-    "grep", "test", "stat", "readlink", "wc",
+    "sh", "cat", "id", "hostname", "echo", "sleep", "true", "false", "env", "pwd", "ls", "touch",
+    "printf", "kill", "grep", "test", "stat", "readlink", "wc",
 ];
 
 impl Bundle {
@@ -80,7 +98,10 @@ impl Bundle {
         fs::create_dir_all(dir.join("out")).expect("mkdir out");
         fs::create_dir_all(dir.join("state")).expect("mkdir state");
         let busybox = Path::new("/bin/busybox");
-        assert!(busybox.is_file(), "/bin/busybox missing: install Debian's busybox-static (.ci/run does)");
+        assert!(
+            busybox.is_file(),
+            "/bin/busybox missing: install Debian's busybox-static (.ci/run does)"
+        );
         fs::copy(busybox, rootfs.join("bin/busybox")).expect("copy busybox");
         for a in APPLETS {
             symlink("busybox", rootfs.join("bin").join(a)).expect("applet symlink");
@@ -111,7 +132,11 @@ impl Bundle {
 
     fn ocirun_cmd(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(bin("ocirun"));
-        cmd.arg("--root").arg(self.dir.join("state")).arg("--init").arg(bin("ocinit")).args(args);
+        cmd.arg("--root")
+            .arg(self.dir.join("state"))
+            .arg("--init")
+            .arg(bin("ocinit"))
+            .args(args);
         cmd
     }
 
@@ -131,7 +156,10 @@ impl Bundle {
             .stderr(file)
             .status()
             .expect("spawn ocirun");
-        (status.success(), fs::read_to_string(&log).unwrap_or_default())
+        (
+            status.success(),
+            fs::read_to_string(&log).unwrap_or_default(),
+        )
     }
 
     /// Write `config`, `ocirun run`, return the output.
@@ -149,7 +177,11 @@ impl Bundle {
 
 impl Drop for Bundle {
     fn drop(&mut self) {
-        let _ = Command::new(bin("ocirun")).arg("--root").arg(self.dir.join("state")).args(["delete", "-f", &self.id]).output();
+        let _ = Command::new(bin("ocirun"))
+            .arg("--root")
+            .arg(self.dir.join("state"))
+            .args(["delete", "-f", &self.id])
+            .output();
         let _ = fs::remove_dir_all(&self.dir);
     }
 }

@@ -12,6 +12,9 @@ use crate::mounts;
 
 const STEP: Step = Step::Decode;
 
+/// The annotation that keeps ocinit as the container's PID 1 (`docs/PID1.md`).
+pub const STAY_PID1: &str = "org.ocinit.pid1";
+
 /// Namespace types this init creates, as `CLONE_NEW*` bits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Namespaces(pub u32);
@@ -68,6 +71,8 @@ pub struct Config<'a> {
     pub rootfs_propagation: u32,
     /// `process`.
     pub process: Process<'a>,
+    /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
+    pub stay_pid1: bool,
 }
 
 fn type_error(want: Kind, at: At) -> InitError {
@@ -423,7 +428,26 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
             "needs a new mount namespace",
         ));
     }
+    let stay_pid1 = match member(root, "annotations").and_then(|a| member(a, STAY_PID1)) {
+        None => false,
+        Some(v) => {
+            let at = At::field("annotations.org.ocinit.pid1");
+            let s = string(v, at)?;
+            if s.eq_str("true") {
+                true
+            } else if s.eq_str("false") {
+                false
+            } else {
+                return Err(InitError::invalid(
+                    STEP,
+                    at,
+                    "expected \"true\" or \"false\"",
+                ));
+            }
+        }
+    };
     Ok(Config {
+        stay_pid1,
         root_path,
         root_readonly,
         hostname,

@@ -127,8 +127,24 @@ impl Setup {
 }
 
 /// Run the init; the return value is the exit status (only on failure, or in the process that
-/// forked the container's PID 1).
-pub fn main(env: StartupStrings) -> i32 {
+/// forked the container's PID 1). Without the protocol's control channel in the environment,
+/// ocinit is a standalone PID 1 (`src/pid1.rs`).
+pub fn main(args: StartupStrings, env: StartupStrings) -> i32 {
+    let control = protocol::ENV_CONTROL.as_bytes();
+    let has_control = env.into_iter().any(|e| {
+        e.to_bytes()
+            .strip_prefix(control)
+            .is_some_and(|r| r.starts_with(b"="))
+    });
+    if !has_control {
+        // Started by the kernel as PID 1 with nothing to run: a VM's /init.
+        if rustix::process::getpid().is_init() && args.count() <= 1 {
+            return crate::vm::boot(env);
+        }
+        return crate::pid1::standalone(args, env);
+    }
+    // Spawned from a sealed memfd, the process would be named after its fd number in `ps`.
+    let _ = rustix::thread::set_name(c"ocinit");
     let mut setup = match Setup::from_env(env) {
         Ok(s) => s,
         Err(e) => {
@@ -172,58 +188,32 @@ fn report(setup: &Setup, e: &InitError) {
 fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError> {
     let Buffers {
         config: config_buf,
-        strings: strings_buf,
-        argv: argv_slots,
-        envp: envp_slots,
+        strings,
+        argv,
+        envp,
     } = buffers;
     let control = setup.control.as_fd();
-    let log = setup.log();
 
     // The config comes first: every later step depends on it.
     let frame = protocol::recv_frame(control, config_buf, Step::Receive)?;
     let config = config::decode(frame)?;
-    log.line(
+    setup.log().line(
         "debug",
         format_args!("config decoded: {} bytes", frame.len()),
     );
 
-    // Namespaces before any filesystem work, so every mount lands in the container's table.
-    sys::unshare_namespaces(config.namespaces.0).ctx(
-        Step::Namespaces,
-        Op::Unshare,
-        At::field("linux.namespaces"),
-    )?;
-    // A new PID namespace is entered only by a child: fork it as a sibling (the parent runtime's
-    // child, which it can wait for); this process reports its pid and leaves.
-    if config.namespaces.has(g::CLONE_NEWPID) && !fork_pid1(control)? {
+    if !build_container(&config, Some(control))? {
         return Ok(());
     }
-
-    // Mount work happens while the host's paths are still reachable (bind sources).
-    let root = rootfs::prepare(&config)?;
-    rootfs::mount_all(&config, &root)?;
-    rootfs::pivot(&config, root)?;
-    hostname(&config)?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;
     protocol::expect_reply(control, "run", Step::Handshake)?;
 
-    let p = &config.process;
-    process::umask(p);
-    // As the runtime's root first; a permission failure is retried as the user below.
-    let cwd_entered = process::chdir(p, false)?;
-    let mut strings = process::Strings::new(strings_buf);
-    let mut argv = CStrArray::new(argv_slots);
-    let mut envp = CStrArray::new(envp_slots);
-    process::environment(p, &mut strings, &mut envp)?;
-    process::arguments(p, &mut strings, &mut argv)?;
-    process::switch_user(p)?;
-    if !cwd_entered {
-        process::chdir(p, true)?;
-    }
-    // Resolved as the user, before the FIFO: "not found" is a create-time error (runc).
-    let path: &CStr = process::lookup(&argv, &envp, &mut strings)?;
+    let mut strings = process::Strings::new(strings);
+    let mut argv = CStrArray::new(argv);
+    let mut envp = CStrArray::new(envp);
+    let path = prepare_process(&config, &mut strings, &mut argv, &mut envp)?;
 
     // Everything that can fail before execve has passed: the container is created.
     protocol::send_simple(control, "created", Step::Handshake)?;
@@ -232,9 +222,68 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     }
     let keep: [BorrowedFd<'_>; 2] = [control, setup.log.as_ref().map_or(control, |l| l.as_fd())];
     process::close_fds(3 + setup.preserved, &keep)?;
+    if config.stay_pid1 {
+        // The user process runs as our child; we stay as its reaper (docs/PID1.md).
+        return Err(crate::pid1::stay(path, &argv, &envp));
+    }
     // The control channel closes on a successful exec: EOF without an error frame tells the
     // parent the user process runs.
     Err(process::exec(path, &argv, &envp))
+}
+
+/// Namespaces, the root filesystem, the hostname. Returns false in the process that forked the
+/// container's PID 1 (which then leaves); `control` is where that process announces it.
+pub fn build_container(
+    config: &Config<'_>,
+    control: Option<BorrowedFd<'_>>,
+) -> Result<bool, InitError> {
+    // Namespaces before any filesystem work, so every mount lands in the container's table.
+    sys::unshare_namespaces(config.namespaces.0).ctx(
+        Step::Namespaces,
+        Op::Unshare,
+        At::field("linux.namespaces"),
+    )?;
+    // A new PID namespace is entered only by a child: fork it as a sibling (the parent runtime's
+    // child, which it can wait for); this process reports its pid and leaves.
+    if config.namespaces.has(g::CLONE_NEWPID) {
+        let Some(control) = control else {
+            return Err(InitError::invalid(
+                Step::PidNamespace,
+                At::field("linux.namespaces"),
+                "a new pid namespace needs a parent runtime",
+            ));
+        };
+        if !fork_pid1(control)? {
+            return Ok(false);
+        }
+    }
+    // Mount work happens while the host's paths are still reachable (bind sources).
+    let root = rootfs::prepare(config)?;
+    rootfs::mount_all(config, &root)?;
+    rootfs::pivot(config, root)?;
+    hostname(config)?;
+    Ok(true)
+}
+
+/// umask, cwd, environment, arguments, user; returns the executable `args[0]` resolves to.
+pub fn prepare_process<'s>(
+    config: &Config<'_>,
+    strings: &mut process::Strings<'s>,
+    argv: &mut CStrArray<'s>,
+    envp: &mut CStrArray<'s>,
+) -> Result<&'s CStr, InitError> {
+    let p = &config.process;
+    process::umask(p);
+    // As the runtime's root first; a permission failure is retried as the user below.
+    let cwd_entered = process::chdir(p, false)?;
+    process::environment(p, strings, envp)?;
+    process::arguments(p, strings, argv)?;
+    process::switch_user(p)?;
+    if !cwd_entered {
+        process::chdir(p, true)?;
+    }
+    // Resolved as the user, before the FIFO: "not found" is a create-time error (runc).
+    process::lookup(argv, envp, strings)
 }
 
 /// Fork the container's PID 1 (`clone(CLONE_PARENT)` after `unshare(CLONE_NEWPID)`). Returns

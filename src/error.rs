@@ -47,6 +47,10 @@ pub enum Step {
     CloseFds,
     /// `execve`.
     Exec,
+    /// Staying as PID 1: signals, fork, supervision.
+    Pid1,
+    /// VM mode: the machine's own mounts and the config file.
+    Boot,
 }
 
 impl Step {
@@ -71,6 +75,8 @@ impl Step {
             Step::ExecFifo => "exec-fifo",
             Step::CloseFds => "close-fds",
             Step::Exec => "exec",
+            Step::Pid1 => "pid1",
+            Step::Boot => "boot",
         }
     }
 }
@@ -130,6 +136,12 @@ pub enum Op {
     CloseRange,
     /// `execve`.
     Execve,
+    /// `signalfd4` (with the mask change before it).
+    Signalfd,
+    /// `rt_sigprocmask`.
+    Sigprocmask,
+    /// `read` of a file.
+    Read,
 }
 
 impl Op {
@@ -162,6 +174,9 @@ impl Op {
             Op::Fcntl => "fcntl",
             Op::CloseRange => "close_range",
             Op::Execve => "execve",
+            Op::Signalfd => "signalfd",
+            Op::Sigprocmask => "rt_sigprocmask",
+            Op::Read => "read",
         }
     }
 }

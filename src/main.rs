@@ -31,9 +31,11 @@ extern "C" fn rust_eh_personality() {}
 /// Called by musl's `__libc_start_main`, as for any C program.
 #[cfg(not(test))]
 #[unsafe(no_mangle)]
-extern "C" fn main(_argc: c_int, _argv: *const *const c_char, envp: *const *const c_char) -> c_int {
-    // SAFETY: musl passes the envp array the kernel built on the initial stack: NULL-terminated,
+extern "C" fn main(_argc: c_int, argv: *const *const c_char, envp: *const *const c_char) -> c_int {
+    // SAFETY: musl passes the argv array the kernel built on the initial stack: NULL-terminated,
     // each entry NUL-terminated, alive and unmodified for the whole process.
+    let args = unsafe { sys::StartupStrings::new(argv) };
+    // SAFETY: the same holds for envp.
     let env = unsafe { sys::StartupStrings::new(envp) };
-    ocinit::entry::main(env)
+    ocinit::entry::main(args, env)
 }

@@ -26,6 +26,11 @@ impl<'s> Strings<'s> {
         Strings { rest: buf }
     }
 
+    /// Copy `bytes` in, NUL-terminated.
+    pub fn push_bytes(&mut self, bytes: &[u8]) -> Result<&'s CStr, InitError> {
+        self.push(&[Part::Bytes(bytes)], Step::Env, At::NONE)
+    }
+
     /// Copy the concatenation of `parts` (decoded) in, NUL-terminated.
     fn push(&mut self, parts: &[Part<'_>], step: Step, at: At) -> Result<&'s CStr, InitError> {
         let rest = core::mem::take(&mut self.rest);

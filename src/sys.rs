@@ -74,6 +74,28 @@ pub fn write_stderr(bytes: &[u8]) {
     let _ = unsafe { syscall6(g::__NR_write, args) };
 }
 
+/// `write(1, bytes)`—Best effort, for `--version` and `--help`.
+pub fn write_stdout(bytes: &[u8]) {
+    let args = [1, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0];
+    // SAFETY: the kernel reads `bytes.len()` bytes from `bytes`, which is borrowed for the call.
+    let _ = unsafe { syscall6(g::__NR_write, args) };
+}
+
+/// `ioctl(0, TIOCSPGRP, &pgrp)`—Make `pgrp` the foreground process group of the terminal on
+/// stdin (`tcsetpgrp`), by number: stdin may be closed or not a terminal (ENOTTY, EBADF).
+pub fn set_stdin_foreground_group(pgrp: i32) -> Result<(), Errno> {
+    let args = [
+        0,
+        linux_raw_sys::ioctl::TIOCSPGRP as usize,
+        (&raw const pgrp) as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: `pgrp` lives on this frame for the call; TIOCSPGRP reads one int from it.
+    check(unsafe { syscall6(g::__NR_ioctl, args) }).map(drop)
+}
+
 /// `unshare(flags)` restricted to `CLONE_NEW*` namespace flags.
 pub fn unshare_namespaces(flags: u32) -> Result<(), Errno> {
     const NAMESPACES: u32 = g::CLONE_NEWNS
@@ -99,20 +121,85 @@ pub enum Forked {
     Parent(i32),
 }
 
-/// `clone(CLONE_PARENT | SIGCHLD, NULL)`—Fork a sibling: the new process is a child of our
-/// parent, so the parent runtime can wait for it. Like `fork`, the child runs on a copy of the
-/// caller's stack.
-pub fn clone_parent() -> Result<Forked, Errno> {
-    let flags = (g::CLONE_PARENT | g::SIGCHLD) as usize;
+fn clone_with(flags: u32) -> Result<Forked, Errno> {
     // SAFETY: clone(flags, newsp = 0 (same stack, copy-on-write), parent_tid = child_tid = tls =
     // NULL) passes no pointers, and the child continues on its own copy of our stack.
-    let ret = unsafe { syscall6(g::__NR_clone, [flags, 0, 0, 0, 0, 0]) };
+    let ret = unsafe {
+        syscall6(
+            g::__NR_clone,
+            [(flags | g::SIGCHLD) as usize, 0, 0, 0, 0, 0],
+        )
+    };
     match check(ret)? {
         0 => Ok(Forked::Child),
         #[expect(clippy::cast_possible_truncation, reason = "pids fit in i32")]
         #[expect(clippy::cast_possible_wrap, reason = "pids fit in i32")]
         pid => Ok(Forked::Parent(pid as i32)),
     }
+}
+
+/// `clone(CLONE_PARENT | SIGCHLD, NULL)`—Fork a sibling: the new process is a child of our
+/// parent, so the parent runtime can wait for it. Like `fork`, the child runs on a copy of the
+/// caller's stack.
+pub fn clone_parent() -> Result<Forked, Errno> {
+    clone_with(g::CLONE_PARENT)
+}
+
+/// `clone(SIGCHLD, NULL)`—`fork` without libc's bookkeeping (the init calls no libc after
+/// start-up).
+pub fn fork() -> Result<Forked, Errno> {
+    clone_with(0)
+}
+
+/// A set of signals 1..=64, bit `n - 1` for signal `n` (the kernel's `sigset_t` on x86_64).
+pub type SigSet = u64;
+
+/// `rt_sigprocmask(SIG_SETMASK, set, &old)`—Replace the calling thread's signal mask; returns
+/// the previous one.
+pub fn set_signal_mask(set: SigSet) -> Result<SigSet, Errno> {
+    let mut old: SigSet = 0;
+    let args = [
+        g::SIG_SETMASK as usize,
+        (&raw const set) as usize,
+        (&raw mut old) as usize,
+        size_of::<SigSet>(),
+        0,
+        0,
+    ];
+    // SAFETY: `set` and `old` live on this frame for the call, and the size passed is theirs.
+    check(unsafe { syscall6(g::__NR_rt_sigprocmask, args) })?;
+    Ok(old)
+}
+
+/// `signalfd4(-1, set, SFD_CLOEXEC)`—A descriptor that reads the (blocked) signals in `set`.
+pub fn signalfd(set: SigSet) -> Result<OwnedFd, Errno> {
+    let args = [
+        usize::MAX,
+        (&raw const set) as usize,
+        size_of::<SigSet>(),
+        g::O_CLOEXEC as usize,
+        0,
+        0,
+    ];
+    // SAFETY: `set` lives on this frame for the call, and the size passed is its size.
+    let fd = check(unsafe { syscall6(g::__NR_signalfd4, args) })?;
+    #[expect(clippy::cast_possible_truncation, reason = "descriptors fit in i32")]
+    #[expect(clippy::cast_possible_wrap, reason = "descriptors fit in i32")]
+    let fd = fd as i32;
+    // SAFETY: the kernel just returned this descriptor to us; nothing else owns it.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+/// `kill(pid, sig)`—Send any signal number, real-time ones included (rustix's `Signal` names
+/// only the classic ones). A negative `pid` is a process group.
+pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "the kernel reads these registers as ints"
+    )]
+    let args = [pid as usize, sig as usize, 0, 0, 0, 0];
+    // SAFETY: kill takes no pointers.
+    check(unsafe { syscall6(g::__NR_kill, args) }).map(drop)
 }
 
 /// `close_range(first, last, 0)`—Close every descriptor in `first..=last`.

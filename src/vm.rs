@@ -1,0 +1,202 @@
+//! VM mode: ocinit as a virtual machine's `/init`, started by the kernel as PID 1 with no parent
+//! runtime and no program on its command line (`docs/PID1.md`).
+//!
+//! It mounts what a VM needs, reads the OCI config from a file, runs the container's process
+//! as its child (the standard sequence minus the handshake and the FIFO), reaps, and powers the
+//! machine off when the process exits, printing its status on the console first.
+
+use core::fmt::Write as _;
+
+use linux_raw_sys::general as g;
+use rustix::fd::AsFd;
+use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+use rustix::process::Pid;
+
+use crate::config;
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::pid1::{self, Supervision, say};
+use crate::protocol::{self, Line, errno_text};
+use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
+
+/// Where the config is read from, unless the kernel command line sets `ocinit.config=PATH`
+/// (the kernel hands such `key=value` words to init as environment variables).
+pub const DEFAULT_CONFIG: &str = "/etc/ocinit/config.json";
+
+/// The file systems every VM needs: (source, target, type, flags, data).
+const VM_MOUNTS: [(&str, &str, &str, u32, &str); 4] = [
+    (
+        "proc",
+        "/proc",
+        "proc",
+        g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
+        "",
+    ),
+    (
+        "sysfs",
+        "/sys",
+        "sysfs",
+        g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
+        "",
+    ),
+    ("devtmpfs", "/dev", "devtmpfs", g::MS_NOSUID, "mode=0755"),
+    (
+        "tmpfs",
+        "/run",
+        "tmpfs",
+        g::MS_NOSUID | g::MS_NODEV,
+        "mode=0755",
+    ),
+];
+
+fn c_path<'b>(s: &str, buf: &'b mut [u8; 64]) -> &'b core::ffi::CStr {
+    let n = s.len().min(63);
+    buf.get_mut(..n)
+        .unwrap_or_default()
+        .copy_from_slice(s.as_bytes().get(..n).unwrap_or_default());
+    buf[n] = 0;
+    core::ffi::CStr::from_bytes_until_nul(buf.get(..=n).unwrap_or(b"\0")).unwrap_or(c"")
+}
+
+/// Mount `/proc`, `/sys`, `/dev` and `/run`. A mount that fails is reported and skipped (an
+/// init that gives up here would panic the kernel); one already in place is kept.
+fn mount_basics() {
+    for (source, target, fs_type, flags, data) in VM_MOUNTS {
+        let (mut a, mut b, mut c, mut d) = ([0u8; 64], [0u8; 64], [0u8; 64], [0u8; 64]);
+        let target_c = c_path(target, &mut b);
+        let _ = rustix::fs::mkdir(target_c, Mode::from_raw_mode(0o755));
+        let data_c = (!data.is_empty()).then(|| c_path(data, &mut d));
+        let flags = MountFlags::from_bits_retain(flags);
+        match rustix::mount::mount(
+            c_path(source, &mut a),
+            target_c,
+            c_path(fs_type, &mut c),
+            flags,
+            data_c,
+        ) {
+            Ok(()) | Err(Errno::BUSY) => {}
+            Err(e) => say(format_args!(
+                "boot: mount {target} ({fs_type}): {}",
+                errno_text(e)
+            )),
+        }
+    }
+}
+
+/// Read the config file into `buf`.
+fn read_config<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], InitError> {
+    const STEP: Step = Step::Boot;
+    let file = rustix::fs::open(path, OFlags::RDONLY | OFlags::CLOEXEC, Mode::empty()).ctx(
+        STEP,
+        Op::Open,
+        At::NONE,
+    )?;
+    let mut n = 0;
+    loop {
+        let Some(room) = buf.get_mut(n..) else { break };
+        if room.is_empty() {
+            return Err(InitError::invalid(
+                STEP,
+                At::NONE,
+                "config file larger than 1 MiB",
+            ));
+        }
+        match rustix::io::read(&file, room) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(Errno::INTR) => {}
+            Err(e) => return Err(InitError::sys(STEP, Op::Read, e, At::NONE)),
+        }
+    }
+    Ok(buf.get(..n).unwrap_or_default())
+}
+
+fn print_error(e: &InitError) {
+    let mut text = Line::<512>::new();
+    let _ = protocol::error_text(e, &mut text);
+    sys::write_stderr(text.as_bytes());
+}
+
+/// Boot: returns the status to power off with (the caller powers off).
+fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
+    mount_basics();
+    let Buffers {
+        config: config_buf,
+        strings,
+        argv,
+        envp,
+    } = buffers;
+    let path = env
+        .filter_map(|e| e.to_bytes().strip_prefix(b"ocinit.config="))
+        .last()
+        .unwrap_or(DEFAULT_CONFIG.as_bytes());
+    let config = match read_config(path, config_buf).and_then(config::decode) {
+        Ok(c) => c,
+        Err(e) => {
+            say(format_args!(
+                "boot: reading the config from {}",
+                core::str::from_utf8(path).unwrap_or("?")
+            ));
+            print_error(&e);
+            return 255;
+        }
+    };
+    let (mask, signals) = match pid1::take_signals() {
+        Ok(x) => x,
+        Err(e) => {
+            say(format_args!("boot: signalfd: {}", errno_text(e)));
+            return 255;
+        }
+    };
+    let child = match sys::fork() {
+        Err(e) => {
+            say(format_args!("boot: fork: {}", errno_text(e)));
+            return 255;
+        }
+        Ok(Forked::Parent(pid)) => Pid::from_raw(pid),
+        Ok(Forked::Child) => {
+            // A session of its own: the console's job control belongs to the process.
+            let _ = rustix::process::setsid();
+            let mut strings = crate::process::Strings::new(strings);
+            let mut argv = CStrArray::new(argv);
+            let mut envp = CStrArray::new(envp);
+            let result: Result<(), InitError> = crate::entry::build_container(&config, None)
+                .and_then(|_| {
+                    crate::entry::prepare_process(&config, &mut strings, &mut argv, &mut envp)
+                })
+                .and_then(|exe| {
+                    sys::set_signal_mask(mask).ctx(Step::Exec, Op::Sigprocmask, At::NONE)?;
+                    Err(crate::process::exec(exe, &argv, &envp))
+                });
+            if let Err(e) = result {
+                print_error(&e);
+            }
+            sys::exit_group(255)
+        }
+    };
+    pid1::supervise(child, signals.as_fd(), &Supervision::default())
+}
+
+/// Run as a VM's init and power the machine off with the process's status.
+pub fn boot(env: StartupStrings) -> i32 {
+    let Some(buffers) = sys::take_buffers() else {
+        return 255;
+    };
+    let status = run(env, buffers);
+    let mut line = Line::<64>::new();
+    let _ = writeln!(
+        line,
+        "ocinit: the process exited with status {status}; powering off"
+    );
+    sys::write_stderr(line.as_bytes());
+    rustix::fs::sync();
+    match rustix::system::reboot(rustix::system::RebootCommand::PowerOff) {
+        // Not reached on success; in a PID namespace the kernel ends us with SIGINT instead.
+        Ok(()) => status,
+        Err(e) => {
+            say(format_args!("boot: power off: {}", errno_text(e)));
+            status
+        }
+    }
+}

@@ -431,7 +431,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let stay_pid1 = match member(root, "annotations").and_then(|a| member(a, STAY_PID1)) {
         None => false,
         Some(v) => {
-            let at = At::field("annotations.org.ocinit.pid1");
+            let at = At::field("annotations[\"org.ocinit.pid1\"]");
             let s = string(v, at)?;
             if s.eq_str("true") {
                 true

@@ -232,13 +232,15 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> fmt::Result {
         Some(n) => (n.raw_os_error(), errno_text(n)),
         None => (0, ""),
     };
+    let mut path = Line::<128>::new();
+    write!(path, "{}", e.at)?;
+    let (step, op) = (e.step.name(), e.op.name());
     write!(
         out,
-        "{{\"type\":\"error\",\"step\":\"{}\",\"op\":\"{}\",\"errno\":{errno},\"path\":\"{}\",\"message\":\"",
-        e.step.name(),
-        e.op.name(),
-        e.at
+        "{{\"type\":\"error\",\"step\":\"{step}\",\"op\":\"{op}\",\"errno\":{errno},\"path\":\""
     )?;
+    out.json_str(core::str::from_utf8(path.as_bytes()).map_err(|_| fmt::Error)?)?;
+    out.write_str("\",\"message\":\"")?;
     out.json_str(if e.why.is_empty() { errname } else { e.why })?;
     out.write_str("\"}")
 }

@@ -93,8 +93,7 @@ fn read_config<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], InitError
         At::NONE,
     )?;
     let mut n = 0;
-    loop {
-        let Some(room) = buf.get_mut(n..) else { break };
+    while let Some(room) = buf.get_mut(n..) {
         if room.is_empty() {
             return Err(InitError::invalid(
                 STEP,

@@ -237,6 +237,12 @@ pub fn render_error(err: &Value, config: Option<&Value>) -> String {
 
 /// The config value a path such as `mounts[3]` or `process.args[0]` names, in a few words.
 fn describe(config: &Value, path: &str) -> Option<String> {
+    if let Some(key) = path
+        .strip_prefix("annotations[\"")
+        .and_then(|k| k.strip_suffix("\"]"))
+    {
+        return config["annotations"][key].as_str().map(str::to_string);
+    }
     let mut v = config;
     let mut mount = None;
     for part in path.split('.') {

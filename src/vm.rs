@@ -20,8 +20,8 @@ use crate::pid1::{self, Supervision, say};
 use crate::protocol::{self, Line, errno_text};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
 
-/// Where the config is read from, unless the kernel command line sets `ocinit.config=PATH`
-/// (the kernel hands such `key=value` words to init as environment variables).
+/// Where the config is read from, unless the kernel command line sets `OCINIT_CONFIG=PATH`
+/// (the kernel hands such `KEY=value` words to init as environment variables; a key with a dot would be taken for a module parameter).
 pub const DEFAULT_CONFIG: &str = "/etc/ocinit/config.json";
 
 /// The file systems every VM needs: (source, target, type, flags, data).
@@ -127,7 +127,7 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
         envp,
     } = buffers;
     let path = env
-        .filter_map(|e| e.to_bytes().strip_prefix(b"ocinit.config="))
+        .filter_map(|e| e.to_bytes().strip_prefix(b"OCINIT_CONFIG="))
         .last()
         .unwrap_or(DEFAULT_CONFIG.as_bytes());
     let config = match read_config(path, config_buf).and_then(config::decode) {

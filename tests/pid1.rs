@@ -354,10 +354,10 @@ fn vm_mode_runs_the_config_and_powers_off() {
         ),
     )
     .expect("write");
-    // As the kernel starts /init: PID 1, no arguments, `ocinit.config=` from the command line.
+    // As the kernel starts /init: PID 1, no arguments, `OCINIT_CONFIG=` from the command line.
     let mut child = Command::new("unshare")
         .args(["--pid", "--fork", "--mount", "env", "-i"])
-        .arg(format!("ocinit.config={}", config.display()))
+        .arg(format!("OCINIT_CONFIG={}", config.display()))
         .arg(bin("ocinit"))
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -392,4 +392,142 @@ fn vm_mode_runs_the_config_and_powers_off() {
         Some(2),
         "{err}"
     );
+}
+
+/// One `newc` cpio entry (the format the kernel unpacks as the initramfs).
+fn cpio_entry(out: &mut Vec<u8>, name: &str, mode: u32, data: &[u8]) {
+    let header = format!(
+        "070701{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}{:08x}",
+        out.len() as u32 + 1, // any unique inode number
+        mode,
+        0,
+        0,
+        1,
+        0,
+        data.len(),
+        0,
+        0,
+        0,
+        0,
+        name.len() + 1,
+        0
+    );
+    out.extend_from_slice(header.as_bytes());
+    out.extend_from_slice(name.as_bytes());
+    out.push(0);
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+    out.extend_from_slice(data);
+    while out.len() % 4 != 0 {
+        out.push(0);
+    }
+}
+
+/// The kernel `.ci/run` unpacks from Debian's cloud kernel package, if present.
+fn vm_kernel() -> Option<std::path::PathBuf> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/vm-kernel/boot");
+    std::fs::read_dir(dir)
+        .ok()?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .find(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("vmlinuz"))
+        })
+}
+
+#[test]
+fn vm_boots_in_qemu() {
+    let qemu = std::path::Path::new("/usr/bin/qemu-system-x86_64");
+    let kernel = vm_kernel();
+    let Some(kernel) = kernel.filter(|_| qemu.exists()) else {
+        assert!(
+            std::env::var("OCINIT_MUST_WORK").as_deref() != Ok("1"),
+            "vm_boots_in_qemu: needs qemu-system-x86_64 and target/vm-kernel (.ci/run provides both)"
+        );
+        eprintln!(
+            "SKIP: vm_boots_in_qemu: needs qemu-system-x86_64 and target/vm-kernel (.ci/run provides both)"
+        );
+        return;
+    };
+    let b = Bundle::new("qemu");
+    let script = "echo ppid=$PPID; for m in proc sys dev run; do grep -q \" /$m \" /proc/mounts && echo mounted /$m; done; exit 5";
+    let config = format!(
+        r#"{{"ociVersion":"1.2.0","root":{{"path":"/"}},"process":{{"args":["sh","-c",{}],"cwd":"/","env":["PATH=/bin"]}}}}"#,
+        common::js(script)
+    );
+    let mut cpio = Vec::new();
+    for dir in ["bin", "etc", "etc/ocinit", "proc", "sys", "dev", "run"] {
+        cpio_entry(&mut cpio, dir, 0o040755, b"");
+    }
+    cpio_entry(
+        &mut cpio,
+        "init",
+        0o100755,
+        &std::fs::read(bin("ocinit")).expect("ocinit"),
+    );
+    cpio_entry(
+        &mut cpio,
+        "bin/busybox",
+        0o100755,
+        &std::fs::read("/bin/busybox").expect("busybox"),
+    );
+    for applet in ["sh", "grep", "echo"] {
+        cpio_entry(&mut cpio, &format!("bin/{applet}"), 0o120777, b"busybox");
+    }
+    cpio_entry(
+        &mut cpio,
+        "etc/ocinit/config.json",
+        0o100644,
+        config.as_bytes(),
+    );
+    cpio_entry(&mut cpio, "TRAILER!!!", 0, b"");
+    let initrd = b.dir.join("initrd.cpio");
+    std::fs::write(&initrd, cpio).expect("write initrd");
+    let mut child = Command::new(qemu)
+        .args(["-nographic", "-no-reboot", "-m", "256", "-kernel"])
+        .arg(&kernel)
+        .arg("-initrd")
+        .arg(&initrd)
+        .args(["-append", "console=ttyS0 panic=-1 quiet"])
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("qemu");
+    let deadline = Instant::now() + Duration::from_secs(240);
+    let status = loop {
+        if let Some(s) = child.try_wait().expect("try_wait") {
+            break s;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("the VM did not power off within 240 s");
+        }
+        sleep(Duration::from_millis(200));
+    };
+    let mut console = String::new();
+    child
+        .stdout
+        .take()
+        .expect("stdout")
+        .read_to_string(&mut console)
+        .expect("read");
+    let console = console.replace('\r', "");
+    assert!(status.success(), "qemu: {status}\n{console}");
+    for line in [
+        "ppid=1\n",
+        "mounted /proc\n",
+        "mounted /sys\n",
+        "mounted /dev\n",
+        "mounted /run\n",
+        "ocinit: the process exited with status 5; powering off\n",
+    ] {
+        assert!(
+            console.contains(line),
+            "{line:?} missing from the console:\n{console}"
+        );
+    }
 }

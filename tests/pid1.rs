@@ -277,6 +277,68 @@ fn usage_errors_exit_nonzero_before_the_child() {
 }
 
 #[test]
+fn verbose_messages() {
+    let o = ocinit(&["-v", "-v", "--", "sh", "-c", "(: &); sleep 0.2; exit 4"])
+        .output()
+        .expect("spawn");
+    let err = stderr(&o);
+    assert_eq!(o.status.code(), Some(4));
+    assert!(err.starts_with("ocinit: spawned sh as process "), "{err}");
+    assert!(err.contains("ocinit: reaped process "), "{err}");
+    assert!(err.contains(": status 4\n"), "{err}");
+}
+
+#[test]
+fn parent_death_signal_reaches_the_child() {
+    // The outer shell starts ocinit (-p TERM) in the background and exits at once: ocinit gets
+    // SIGTERM, forwards it, and its child ends; without -p both would live 30 s.
+    let script = format!(
+        "{} -p TERM -- sleep 30 >/dev/null 2>&1 & echo $!; sleep 0.3",
+        bin("ocinit").display()
+    );
+    let out = stdout(
+        &Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("sh"),
+    );
+    let pid = out.trim();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while std::path::Path::new(&format!("/proc/{pid}/status")).exists()
+        && !std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .unwrap_or_default()
+            .contains("State:\tZ")
+    {
+        assert!(
+            Instant::now() < deadline,
+            "ocinit {pid} outlived its parent"
+        );
+        sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn exits_with_the_main_child_leaving_orphans_running() {
+    // Documented behaviour (docs/PID1.md): like tini, ocinit exits when its main child does;
+    // when it is not PID 1, orphans still running move on to the next subreaper or init.
+    let start = Instant::now();
+    let o = ocinit(&["sh", "-c", "sleep 30 >/dev/null 2>&1 & echo $!; exit 6"])
+        .output()
+        .expect("spawn");
+    assert_eq!(o.status.code(), Some(6));
+    assert!(
+        start.elapsed() < Duration::from_secs(10),
+        "ocinit waited for an orphan"
+    );
+    let orphan = stdout(&o).trim().to_string();
+    let status =
+        std::fs::read_to_string(format!("/proc/{orphan}/status")).expect("the orphan still runs");
+    assert!(status.contains("sleep"), "{status}");
+    let _ = Command::new("kill").arg("-KILL").arg(&orphan).status();
+}
+
+#[test]
 fn pause_mode_exits_0_on_term() {
     let mut child = ocinit(&["-P"]).spawn().expect("spawn");
     sleep(Duration::from_millis(200));

@@ -78,9 +78,7 @@ impl Setup {
             }
         }
         let Some(control) = control else {
-            return Err(env_error(
-                "not started by a runtime: _OCINIT_CONTROL is not set (see docs/PROTOCOL.md)",
-            ));
+            return Err(env_error("_OCINIT_CONTROL is not set"));
         };
         // Take the log first, so the remaining checks can be reported there too.
         let take = |fd: i32| {

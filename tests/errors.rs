@@ -174,12 +174,10 @@ fn protocol_environment_is_checked() {
             .expect("spawn");
         (o.status.code(), stderr(&o))
     };
+    // Without _OCINIT_CONTROL ocinit is a standalone PID 1 (docs/PID1.md): no program, usage.
     let (code, err) = run(&[]);
-    assert_eq!(code, Some(255));
-    assert!(
-        err.contains("not started by a runtime: _OCINIT_CONTROL is not set"),
-        "{err}"
-    );
+    assert_eq!(code, Some(1));
+    assert!(err.contains("no program to run"), "{err}");
     let (_, err) = run(&[("_OCINIT_CONTROL", "abc")]);
     assert!(err.contains("malformed descriptor number"), "{err}");
     let (_, err) = run(&[("_OCINIT_CONTROL", "1")]);

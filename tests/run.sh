@@ -9,9 +9,10 @@ cd "$(dirname "$0")/.."
 
 # Lints first: formatting, and clippy with every warning an error (both workspaces).
 if cargo fmt --version >/dev/null 2>&1 && cargo clippy --version >/dev/null 2>&1; then
-  cargo fmt --check && cargo fmt --check --manifest-path ocirun/Cargo.toml
+  cargo fmt --check && cargo fmt --check --manifest-path ocirun/Cargo.toml && cargo fmt --check --manifest-path fuzz/Cargo.toml --all
   cargo clippy --locked --all-targets -q -- -D warnings
   cargo clippy --locked --all-targets -q --manifest-path ocirun/Cargo.toml -- -D warnings
+  cargo clippy --locked --all-targets -q --manifest-path fuzz/checks/Cargo.toml -- -D warnings
 else
   echo "note: rustfmt/clippy not installed; lint checks not run" >&2
 fi
@@ -20,3 +21,5 @@ cargo build --release --locked
 cargo build --release --locked --manifest-path ocirun/Cargo.toml
 cargo test --release --locked
 cargo test --release --locked --manifest-path ocirun/Cargo.toml
+# The fuzz targets' checks over every corpus file (stable; the long fuzz runs are bench/fuzz.sh).
+cargo test --release --locked --manifest-path fuzz/checks/Cargo.toml

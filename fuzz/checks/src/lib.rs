@@ -1,0 +1,164 @@
+//! What each fuzz target asserts. The cargo-fuzz targets in `fuzz/fuzz_targets/` call these with
+//! libFuzzer's inputs; `tests/replay.rs` calls them with every corpus file on stable Rust, so CI
+//! gates regressions without nightly.
+
+use std::collections::HashSet;
+use std::io::Write as _;
+use std::os::fd::AsFd;
+use std::os::unix::net::UnixStream;
+
+use ocinit::error::Step;
+use ocinit::json::{self, Kind, Value};
+use ocinit::protocol::{self, Line};
+
+/// Compare the zero-copy reader's view of a document with serde_json's.
+fn same(ours: Value<'_>, theirs: &serde_json::Value, path: &str) {
+    use serde_json::Value as J;
+    match (ours.kind(), theirs) {
+        (Kind::Null, J::Null) => {}
+        (Kind::Bool, J::Bool(b)) => assert_eq!(ours.as_bool(), Some(*b), "{path}"),
+        (Kind::Number, J::Number(n)) => {
+            if let Some(i) = n.as_i64() {
+                assert_eq!(ours.as_integer(), Some(i128::from(i)), "{path}");
+            } else if let Some(u) = n.as_u64() {
+                assert_eq!(ours.as_integer(), Some(i128::from(u)), "{path}");
+            }
+        }
+        (Kind::String, J::String(s)) => {
+            let mut buf = vec![0u8; s.len()];
+            let js = ours.as_str().expect("a string");
+            let n = js
+                .decode_into(&mut buf)
+                .expect("decoded text is as long as serde_json's");
+            assert_eq!(std::str::from_utf8(&buf[..n]), Ok(s.as_str()), "{path}");
+            assert!(js.eq_str(s), "{path}");
+            assert_eq!(js.chars().collect::<String>(), *s, "{path}");
+        }
+        (Kind::Array, J::Array(items)) => {
+            assert_eq!(ours.elements().count(), items.len(), "{path}");
+            for (i, (o, t)) in ours.elements().zip(items).enumerate() {
+                same(o, t, &format!("{path}[{i}]"));
+            }
+        }
+        (Kind::Object, J::Object(map)) => {
+            let keys: HashSet<String> = ours.members().map(|(k, _)| k.chars().collect()).collect();
+            assert_eq!(keys.len(), map.len(), "{path}: distinct keys");
+            for (k, t) in map {
+                let o = ours.get(k).unwrap_or_else(|| panic!("{path}.{k} missing"));
+                same(o, t, &format!("{path}.{k}"));
+            }
+        }
+        (k, t) => panic!("{path}: ours is {k:?}, serde_json has {t}"),
+    }
+}
+
+/// Config bytes: the reader agrees with serde_json on what is valid JSON and on every value;
+/// decoding never panics; every error renders as a valid protocol message.
+pub fn config_decode(data: &[u8]) {
+    let ours = json::validate(data, json::MAX_DEPTH);
+    let theirs = serde_json::from_slice::<serde_json::Value>(data);
+    match (&ours, &theirs) {
+        (Ok(()), Ok(v)) => same(Value::root(data), v, "$"),
+        (Err(_), Err(_)) => {}
+        (Err(e), Ok(_)) => assert_eq!(e.reason, "nested too deep", "valid JSON rejected: {e:?}"),
+        // serde_json refuses numbers it cannot represent (1e400); the grammar allows them.
+        (Ok(()), Err(e)) => assert!(
+            e.to_string().contains("number out of range"),
+            "invalid JSON accepted: {e}"
+        ),
+    }
+    if let Err(e) = ocinit::config::decode(data) {
+        let mut message = Line::<512>::new();
+        protocol::error_message(&e, &mut message).expect("every error message fits its buffer");
+        let v: serde_json::Value =
+            serde_json::from_slice(message.as_bytes()).expect("error messages are JSON");
+        assert_eq!(v["type"], "error");
+        let mut text = Line::<512>::new();
+        protocol::error_text(&e, &mut text).expect("every error text fits its buffer");
+    }
+}
+
+/// What a correct reader of `data` as frames (limit `cap`) must see: the payloads, then why it
+/// stopped.
+fn reference_frames(mut data: &[u8], cap: usize) -> (Vec<Vec<u8>>, &'static str) {
+    let mut frames = Vec::new();
+    loop {
+        if data.is_empty() {
+            return (frames, "control channel closed before a frame");
+        }
+        if data.len() < 4 {
+            return (frames, "truncated frame header");
+        }
+        let len = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+        if len > cap {
+            return (frames, "frame larger than the protocol limit");
+        }
+        if data.len() - 4 < len {
+            return (frames, "truncated frame");
+        }
+        frames.push(data[4..4 + len].to_vec());
+        data = &data[4 + len..];
+    }
+}
+
+/// Control-channel bytes: the init's framing agrees with the reference reader frame by frame
+/// and stops with the same reason.
+pub fn frames(data: &[u8]) {
+    let cap = usize::from(data.first().copied().unwrap_or(0)) * 16;
+    let data = data.get(1..).unwrap_or_default();
+    let (ours, theirs) = UnixStream::pair().expect("socketpair");
+    let input = data.to_vec();
+    let writer = std::thread::spawn(move || {
+        let mut theirs = theirs;
+        let _ = theirs.write_all(&input);
+    });
+    let (expected, why) = reference_frames(data, cap);
+    let mut buf = vec![0u8; cap];
+    let mut got = Vec::new();
+    let reason = loop {
+        match protocol::recv_frame(ours.as_fd(), &mut buf, Step::Receive) {
+            Ok(frame) => got.push(frame.to_vec()),
+            Err(e) => break e.why,
+        }
+        if got.len() > expected.len() {
+            break "more frames than sent";
+        }
+    };
+    drop(ours);
+    writer.join().expect("writer");
+    assert_eq!(got, expected);
+    assert_eq!(reason, why);
+}
+
+/// Mount options: any list of words parses or fails cleanly; the result keeps the invariants
+/// the mount code relies on.
+pub fn mount_options(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let words: Vec<&str> = text.split(',').collect();
+    let doc = serde_json::to_vec(&words).expect("serialize");
+    json::validate(&doc, json::MAX_DEPTH).expect("serde_json writes valid JSON");
+    match ocinit::mounts::Options::parse(Some(Value::root(&doc)), 0) {
+        Ok(o) => {
+            assert_eq!(o.flags & o.cleared, 0, "a flag both set and cleared");
+            assert_eq!(
+                o.attr_set & o.attr_clr & !u64::from(linux_raw_sys_atime()),
+                0,
+                "an attribute both set and cleared"
+            );
+            assert!(o.propagation_len <= ocinit::mounts::MAX_PROPAGATION);
+            if let Some(d) = o.data() {
+                assert!(d.to_bytes().len() < ocinit::mounts::MAX_DATA);
+                assert!(
+                    !d.to_bytes().starts_with(b",") && !d.to_bytes().ends_with(b","),
+                    "{d:?}"
+                );
+            }
+        }
+        Err(e) => assert!(e.at.template.starts_with("mounts[].options"), "{e:?}"),
+    }
+}
+
+/// `MOUNT_ATTR__ATIME`: the atime field, cleared as a whole when an atime word is set.
+fn linux_raw_sys_atime() -> u32 {
+    0x70
+}

@@ -50,6 +50,141 @@ pub struct Process<'a> {
     pub cwd: JStr<'a>,
     /// `user`.
     pub user: User<'a>,
+    /// `capabilities` (an object of validated string arrays), if given.
+    pub capabilities: Option<Value<'a>>,
+    /// `noNewPrivileges`.
+    pub no_new_privileges: bool,
+    /// `rlimits` (validated: known types, soft ≤ hard, no duplicates), if given.
+    pub rlimits: Option<Value<'a>>,
+    /// `oomScoreAdj` (-1000..=1000), if given.
+    pub oom_score_adj: Option<i32>,
+}
+
+/// `process.rlimits[].type` names, index = the resource number.
+pub const RLIMITS: [&str; 16] = [
+    "RLIMIT_CPU",
+    "RLIMIT_FSIZE",
+    "RLIMIT_DATA",
+    "RLIMIT_STACK",
+    "RLIMIT_CORE",
+    "RLIMIT_RSS",
+    "RLIMIT_NPROC",
+    "RLIMIT_NOFILE",
+    "RLIMIT_MEMLOCK",
+    "RLIMIT_AS",
+    "RLIMIT_LOCKS",
+    "RLIMIT_SIGPENDING",
+    "RLIMIT_MSGQUEUE",
+    "RLIMIT_NICE",
+    "RLIMIT_RTPRIO",
+    "RLIMIT_RTTIME",
+];
+
+/// One validated `process.rlimits[i]`: (resource number, soft, hard).
+pub fn rlimit(v: Value<'_>, i: usize) -> Result<(usize, u64, u64), InitError> {
+    expect_kind(v, Kind::Object, At::item("process.rlimits[]", i))?;
+    let at_type = At::item("process.rlimits[].type", i);
+    let t = string(
+        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, "missing"))?,
+        at_type,
+    )?;
+    let resource = RLIMITS
+        .iter()
+        .position(|n| t.eq_str(n))
+        .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown rlimit type"))?;
+    let limit = |key, at| {
+        let at = At::item(at, i);
+        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+        let n = v
+            .as_integer()
+            .ok_or_else(|| InitError::invalid(STEP, at, "expected an integer"))?;
+        u64::try_from(n)
+            .map_err(|_| InitError::invalid(STEP, at, "out of range for a 64-bit limit"))
+    };
+    let soft = limit("soft", "process.rlimits[].soft")?;
+    let hard = limit("hard", "process.rlimits[].hard")?;
+    if soft > hard {
+        return Err(InitError::invalid(
+            STEP,
+            At::item("process.rlimits[].soft", i),
+            "soft limit above the hard limit",
+        ));
+    }
+    Ok((resource, soft, hard))
+}
+
+fn rlimits(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
+    let Some(list) = member(p, "rlimits") else {
+        return Ok(None);
+    };
+    expect_kind(list, Kind::Array, At::field("process.rlimits"))?;
+    let mut seen = 0u32;
+    for (i, r) in list.elements().enumerate() {
+        let (resource, _, _) = rlimit(r, i)?;
+        if seen & (1 << resource) != 0 {
+            return Err(InitError::invalid(
+                STEP,
+                At::item("process.rlimits[].type", i),
+                "duplicate rlimit type",
+            ));
+        }
+        seen |= 1 << resource;
+    }
+    Ok(Some(list))
+}
+
+fn capabilities(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
+    let Some(caps) = member(p, "capabilities") else {
+        return Ok(None);
+    };
+    expect_kind(caps, Kind::Object, At::field("process.capabilities"))?;
+    for (set, at, item) in [
+        (
+            "bounding",
+            "process.capabilities.bounding",
+            "process.capabilities.bounding[]",
+        ),
+        (
+            "effective",
+            "process.capabilities.effective",
+            "process.capabilities.effective[]",
+        ),
+        (
+            "inheritable",
+            "process.capabilities.inheritable",
+            "process.capabilities.inheritable[]",
+        ),
+        (
+            "permitted",
+            "process.capabilities.permitted",
+            "process.capabilities.permitted[]",
+        ),
+        (
+            "ambient",
+            "process.capabilities.ambient",
+            "process.capabilities.ambient[]",
+        ),
+    ] {
+        if let Some(v) = member(caps, set) {
+            string_array(v, At::field(at), item)?;
+        }
+    }
+    Ok(Some(caps))
+}
+
+fn oom_score_adj(p: Value<'_>) -> Result<Option<i32>, InitError> {
+    let Some(v) = member(p, "oomScoreAdj") else {
+        return Ok(None);
+    };
+    let at = At::field("process.oomScoreAdj");
+    if v.kind() != Kind::Number {
+        return Err(type_error(Kind::Number, at));
+    }
+    match v.as_integer() {
+        Some(n @ -1000..=1000) => Ok(Some(i32::try_from(n).unwrap_or(0))),
+        Some(_) => Err(InitError::invalid(STEP, at, "out of range (-1000 to 1000)")),
+        None => Err(InitError::invalid(STEP, at, "expected an integer")),
+    }
 }
 
 /// The parts of the config the init acts on.
@@ -311,12 +446,8 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
         return Err(unsupported(At::field("process.terminal")));
     }
     for (key, at) in [
-        ("noNewPrivileges", "process.noNewPrivileges"),
-        ("capabilities", "process.capabilities"),
-        ("rlimits", "process.rlimits"),
         ("apparmorProfile", "process.apparmorProfile"),
         ("selinuxLabel", "process.selinuxLabel"),
-        ("oomScoreAdj", "process.oomScoreAdj"),
         ("scheduler", "process.scheduler"),
         ("ioPriority", "process.ioPriority"),
         ("execCPUAffinity", "process.execCPUAffinity"),
@@ -328,6 +459,13 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
         env,
         cwd,
         user: user(p)?,
+        capabilities: capabilities(p)?,
+        no_new_privileges: boolean(
+            member(p, "noNewPrivileges"),
+            At::field("process.noNewPrivileges"),
+        )?,
+        rlimits: rlimits(p)?,
+        oom_score_adj: oom_score_adj(p)?,
     })
 }
 

@@ -12,7 +12,7 @@ use crate::config::{self, Config};
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::protocol::{self, Line, Log};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
-use crate::{process, rootfs};
+use crate::{caps, process, rootfs};
 
 /// The protocol's descriptors and settings, from the environment.
 #[derive(Debug)]
@@ -103,6 +103,20 @@ impl Setup {
             fifo: fifo.map(take).transpose()?,
             preserved,
         };
+        // Anything else the parent let us inherit is closed before we act on it: a leaked
+        // descriptor of a host directory must never become a cwd or an exec path inside the
+        // container (CVE-2024-21626).
+        let mut keep = [setup.control.as_fd(); 3];
+        if let Some(l) = &setup.log {
+            keep[1] = l.as_fd();
+        }
+        if let Some(f) = &setup.fifo {
+            keep[2] = f.as_fd();
+        }
+        process::close_fds(3 + preserved, &keep).map_err(|e| InitError {
+            step: Step::Setup,
+            ..e
+        })?;
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
                 "unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)",
@@ -211,7 +225,7 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let mut strings = process::Strings::new(strings);
     let mut argv = CStrArray::new(argv);
     let mut envp = CStrArray::new(envp);
-    let path = prepare_process(&config, &mut strings, &mut argv, &mut envp)?;
+    let path = prepare_process(&config, &setup.log(), &mut strings, &mut argv, &mut envp)?;
 
     // Everything that can fail before execve has passed: the container is created.
     protocol::send_simple(control, "created", Step::Handshake)?;
@@ -235,6 +249,9 @@ pub fn build_container(
     config: &Config<'_>,
     control: Option<BorrowedFd<'_>>,
 ) -> Result<bool, InitError> {
+    // Through the runtime's /proc, before any namespace changes what it shows; the container's
+    // processes inherit it.
+    process::oom_score_adj(&config.process)?;
     // Namespaces before any filesystem work, so every mount lands in the container's table.
     sys::unshare_namespaces(config.namespaces.0).ctx(
         Step::Namespaces,
@@ -266,21 +283,33 @@ pub fn build_container(
 /// umask, cwd, environment, arguments, user; returns the executable `args[0]` resolves to.
 pub fn prepare_process<'s>(
     config: &Config<'_>,
+    log: &Log<'_>,
     strings: &mut process::Strings<'s>,
     argv: &mut CStrArray<'s>,
     envp: &mut CStrArray<'s>,
 ) -> Result<&'s CStr, InitError> {
     let p = &config.process;
+    // Before anything else of the process, so nothing later can gain privileges.
+    caps::no_new_privileges(p)?;
     process::umask(p);
     // As the runtime's root first; a permission failure is retried as the user below.
     let cwd_entered = process::chdir(p, false)?;
     process::environment(p, strings, envp)?;
+    // Read as root, from the container's /etc/passwd (after the pivot).
+    process::default_home(p, strings, envp)?;
     process::arguments(p, strings, argv)?;
+    // Raising a hard limit needs CAP_SYS_RESOURCE, which the user switch may drop.
+    process::rlimits(p)?;
+    // The bounding set needs CAP_SETPCAP: cut it before the switch; keep caps across it.
+    let caps = caps::before_user_switch(p, log)?;
     process::switch_user(p)?;
     if !cwd_entered {
         process::chdir(p, true)?;
     }
-    // Resolved as the user, before the FIFO: "not found" is a create-time error (runc).
+    process::verify_cwd()?;
+    caps::after_user_switch(caps, log)?;
+    // Resolved as the user with its final capabilities, before the FIFO: "not found" is a
+    // create-time error (runc).
     process::lookup(argv, envp, strings)
 }
 

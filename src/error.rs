@@ -37,6 +37,14 @@ pub enum Step {
     Cwd,
     /// `process.user`: groups, gid, uid.
     User,
+    /// `process.oomScoreAdj`.
+    OomScoreAdj,
+    /// `process.noNewPrivileges` and other prctl settings.
+    Prctl,
+    /// `process.rlimits`.
+    Rlimits,
+    /// `process.capabilities`.
+    Capabilities,
     /// `process.env`.
     Env,
     /// Finding `process.args[0]` inside the container.
@@ -70,6 +78,10 @@ impl Step {
             Step::Umask => "umask",
             Step::Cwd => "cwd",
             Step::User => "user",
+            Step::OomScoreAdj => "oom-score-adj",
+            Step::Prctl => "prctl",
+            Step::Rlimits => "rlimits",
+            Step::Capabilities => "capabilities",
             Step::Env => "env",
             Step::Lookup => "lookup",
             Step::ExecFifo => "exec-fifo",
@@ -136,6 +148,14 @@ pub enum Op {
     CloseRange,
     /// `execve`.
     Execve,
+    /// `prctl`.
+    Prctl,
+    /// `capset`.
+    Capset,
+    /// `prlimit64`.
+    Setrlimit,
+    /// `getcwd`.
+    Getcwd,
     /// `signalfd4` (with the mask change before it).
     Signalfd,
     /// `rt_sigprocmask`.
@@ -174,6 +194,10 @@ impl Op {
             Op::Fcntl => "fcntl",
             Op::CloseRange => "close_range",
             Op::Execve => "execve",
+            Op::Prctl => "prctl",
+            Op::Capset => "capset",
+            Op::Setrlimit => "setrlimit",
+            Op::Getcwd => "getcwd",
             Op::Signalfd => "signalfd",
             Op::Sigprocmask => "rt_sigprocmask",
             Op::Read => "read",

@@ -7,6 +7,7 @@
 //! it is borrowed from there.
 #![cfg_attr(not(test), no_std)]
 
+pub mod caps;
 pub mod config;
 pub mod cpath;
 pub mod entry;

@@ -83,6 +83,179 @@ pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
     }
 }
 
+/// Verify the working directory is inside the container's root: a directory reached through a
+/// descriptor from outside (CVE-2024-21626) reads as `(unreachable)/...` or not absolute.
+pub fn verify_cwd() -> Result<(), InitError> {
+    let mut buf = [0u8; PATH_MAX];
+    let at = At::field("process.cwd");
+    let n = sys::getcwd(&mut buf).ctx(Step::Cwd, Op::Getcwd, at)?;
+    if buf.get(..n).is_some_and(|p| p.starts_with(b"/")) {
+        Ok(())
+    } else {
+        Err(InitError {
+            op: Op::Getcwd,
+            ..InitError::invalid(
+                Step::Cwd,
+                at,
+                "outside the container's root: possible breakout",
+            )
+        })
+    }
+}
+
+/// `process.rlimits`, before the user switch (raising a hard limit needs CAP_SYS_RESOURCE).
+pub fn rlimits(p: &Process<'_>) -> Result<(), InitError> {
+    use rustix::process::{Resource, Rlimit};
+    const RESOURCES: [Resource; 16] = [
+        Resource::Cpu,
+        Resource::Fsize,
+        Resource::Data,
+        Resource::Stack,
+        Resource::Core,
+        Resource::Rss,
+        Resource::Nproc,
+        Resource::Nofile,
+        Resource::Memlock,
+        Resource::As,
+        Resource::Locks,
+        Resource::Sigpending,
+        Resource::Msgqueue,
+        Resource::Nice,
+        Resource::Rtprio,
+        Resource::Rttime,
+    ];
+    for (i, r) in p.rlimits.iter().flat_map(|v| v.elements()).enumerate() {
+        let (resource, soft, hard) = crate::config::rlimit(r, i)?;
+        let finite = |v: u64| (v != u64::MAX).then_some(v);
+        let limit = Rlimit {
+            current: finite(soft),
+            maximum: finite(hard),
+        };
+        let Some(&res) = RESOURCES.get(resource) else {
+            continue;
+        };
+        rustix::process::setrlimit(res, limit).ctx(
+            Step::Rlimits,
+            Op::Setrlimit,
+            At::item("process.rlimits[]", i),
+        )?;
+    }
+    Ok(())
+}
+
+/// `process.oomScoreAdj`, written while `/proc` is still the runtime's (before any namespace).
+pub fn oom_score_adj(p: &Process<'_>) -> Result<(), InitError> {
+    use core::fmt::Write as _;
+    let Some(adj) = p.oom_score_adj else {
+        return Ok(());
+    };
+    let at = At::field("process.oomScoreAdj");
+    let file = rustix::fs::open(
+        c"/proc/self/oom_score_adj",
+        OFlags::WRONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(Step::OomScoreAdj, Op::Open, at)?;
+    let mut text = crate::protocol::Line::<16>::new();
+    let _ = write!(text, "{adj}");
+    rustix::io::write(&file, text.as_bytes())
+        .ctx(Step::OomScoreAdj, Op::Write, at)
+        .map(drop)
+}
+
+/// The home directory of `uid` in the container's `/etc/passwd` (numeric match only, never
+/// names: CVE-2016-3697), written to `out`; `None` when there is no such entry or no usable
+/// file. Streams the file a line at a time, so its size does not matter; lines longer than the
+/// buffer are skipped.
+pub fn home_of(uid: u32, out: &mut [u8]) -> Option<usize> {
+    let flags = OFlags::RDONLY | OFlags::NONBLOCK | OFlags::CLOEXEC;
+    let file = rustix::fs::open(c"/etc/passwd", flags, Mode::empty()).ok()?;
+    // A FIFO or a device would block or never end.
+    if FileType::from_raw_mode(rustix::fs::fstat(&file).ok()?.st_mode) != FileType::RegularFile {
+        return None;
+    }
+    let mut buf = [0u8; 4096];
+    let (mut len, mut skipping) = (0, false);
+    loop {
+        let n = match rustix::io::read(&file, buf.get_mut(len..).unwrap_or_default()) {
+            Ok(0) | Err(_) => 0,
+            Ok(n) => n,
+        };
+        let end_of_file = n == 0;
+        len += n;
+        let mut start = 0;
+        while let Some(nl) = buf
+            .get(start..len)
+            .and_then(|b| b.iter().position(|&c| c == b'\n'))
+        {
+            let line = buf.get(start..start + nl).unwrap_or_default();
+            if let Some(dir) = passwd_home(line, uid).filter(|_| !skipping) {
+                out.get_mut(..dir.len())?.copy_from_slice(dir);
+                return Some(dir.len());
+            }
+            skipping = false;
+            start += nl + 1;
+        }
+        if end_of_file {
+            let last = buf.get(start..len).unwrap_or_default();
+            let dir = (!skipping).then(|| passwd_home(last, uid)).flatten()?;
+            out.get_mut(..dir.len())?.copy_from_slice(dir);
+            return Some(dir.len());
+        }
+        buf.copy_within(start..len, 0);
+        len -= start;
+        if len == buf.len() {
+            // A line longer than the buffer: drop it up to its newline.
+            len = 0;
+            skipping = true;
+        }
+    }
+}
+
+/// `name:password:uid:gid:gecos:home:shell` → home, when uid matches.
+fn passwd_home(line: &[u8], uid: u32) -> Option<&[u8]> {
+    let mut fields = line.split(|&c| c == b':');
+    let uid_field = fields.nth(2)?;
+    let parsed = core::str::from_utf8(uid_field).ok()?.parse::<u32>().ok()?;
+    if parsed != uid {
+        return None;
+    }
+    fields.nth(2).filter(|d| !d.is_empty())
+}
+
+/// `HOME` when `process.env` has none: from `/etc/passwd` by uid, else `/` (runc).
+pub fn default_home<'s>(
+    p: &Process<'_>,
+    strings: &mut Strings<'s>,
+    envp: &mut CStrArray<'s>,
+) -> Result<(), InitError> {
+    if (0..envp.len()).any(|i| {
+        envp.get(i)
+            .is_some_and(|e| e.to_bytes().starts_with(b"HOME="))
+    }) {
+        return Ok(());
+    }
+    let mut dir = [0u8; PATH_MAX];
+    let n = home_of(p.user.uid, &mut dir).unwrap_or(0);
+    let home: &[u8] = if n == 0 {
+        b"/"
+    } else {
+        dir.get(..n).unwrap_or(b"/")
+    };
+    let entry = strings.push(
+        &[Part::Bytes(b"HOME="), Part::Bytes(home)],
+        Step::Env,
+        At::field("process.env"),
+    )?;
+    envp.push(entry).map_err(|_| {
+        InitError::invalid(
+            Step::Env,
+            At::field("process.env"),
+            "more than 4096 entries",
+        )
+    })
+}
+
 /// `setgroups(additionalGids)`, `setresgid(gid)`, `setresuid(uid)`, in that order: each needs
 /// a privilege the next one drops. Single-threaded, so the thread-scoped calls cover the process.
 pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
@@ -253,10 +426,10 @@ pub fn wait_fifo(fifo: OwnedFd) -> Result<(), InitError> {
     Ok(())
 }
 
-/// Close every descriptor from `first` up except `keep` (which stay, close-on-exec): the user
-/// process inherits only stdio and the preserved fds (CVE-2024-21626).
+/// Close every descriptor from `first` up except `keep` (at most 4): the user process inherits
+/// only stdio and the preserved fds (CVE-2024-21626).
 pub fn close_fds(first: u32, keep: &[BorrowedFd<'_>]) -> Result<(), InitError> {
-    let mut kept = [u32::MAX; 2];
+    let mut kept = [u32::MAX; 4];
     for (slot, fd) in kept.iter_mut().zip(keep) {
         *slot = u32::try_from(fd.as_raw_fd()).unwrap_or(u32::MAX);
     }

@@ -96,6 +96,15 @@ pub fn set_stdin_foreground_group(pgrp: i32) -> Result<(), Errno> {
     check(unsafe { syscall6(g::__NR_ioctl, args) }).map(drop)
 }
 
+/// `getcwd(buf)`—The working directory as the kernel sees it; returns its length (without the
+/// NUL). A directory outside the process's root reads as `(unreachable)/...`.
+pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
+    let args = [buf.as_mut_ptr() as usize, buf.len(), 0, 0, 0, 0];
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, borrowed mutably for the call.
+    let n = check(unsafe { syscall6(g::__NR_getcwd, args) })?;
+    Ok(n.saturating_sub(1))
+}
+
 /// `unshare(flags)` restricted to `CLONE_NEW*` namespace flags.
 pub fn unshare_namespaces(flags: u32) -> Result<(), Errno> {
     const NAMESPACES: u32 = g::CLONE_NEWNS

@@ -162,7 +162,16 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
             let mut envp = CStrArray::new(envp);
             let result: Result<(), InitError> = crate::entry::build_container(&config, None)
                 .and_then(|_| {
-                    crate::entry::prepare_process(&config, &mut strings, &mut argv, &mut envp)
+                    crate::entry::prepare_process(
+                        &config,
+                        &crate::protocol::Log {
+                            fd: None,
+                            debug: false,
+                        },
+                        &mut strings,
+                        &mut argv,
+                        &mut envp,
+                    )
                 })
                 .and_then(|exe| {
                     sys::set_signal_mask(mask).ctx(Step::Exec, Op::Sigprocmask, At::NONE)?;

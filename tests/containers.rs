@@ -80,6 +80,8 @@ fn environment_escapes_and_duplicates() {
             "CAFE=café",
             "DUP=last",
             "EMOJI=\u{1F600}",
+            // Added by the init: no HOME in process.env, none in the rootfs's /etc/passwd.
+            "HOME=/",
             "PATH=/bin",
             "Q=\"quoted\" \\ back"
         ],

@@ -275,6 +275,8 @@ pub fn build_container(
     // Mount work happens while the host's paths are still reachable (bind sources).
     let root = rootfs::prepare(config)?;
     rootfs::mount_all(config, &root)?;
+    // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
+    crate::devices::apply(config, root.as_fd())?;
     rootfs::pivot(config, root)?;
     hostname(config)?;
     Ok(true)

@@ -25,6 +25,8 @@ pub enum Step {
     Rootfs,
     /// `mounts[]`.
     Mounts,
+    /// The default `/dev` nodes and links.
+    Devices,
     /// `pivot_root` (or `chroot`) into the rootfs and detaching the old root.
     PivotRoot,
     /// `hostname` and `domainname`.
@@ -72,6 +74,7 @@ impl Step {
             Step::PidNamespace => "pid-namespace",
             Step::Rootfs => "rootfs",
             Step::Mounts => "mounts",
+            Step::Devices => "devices",
             Step::PivotRoot => "pivot-root",
             Step::Hostname => "hostname",
             Step::Handshake => "handshake",
@@ -150,6 +153,16 @@ pub enum Op {
     Execve,
     /// `prctl`.
     Prctl,
+    /// `mknodat`.
+    Mknod,
+    /// `fchmodat`.
+    Chmod,
+    /// `fchownat`.
+    Chown,
+    /// `unlinkat`.
+    Unlink,
+    /// `symlinkat`.
+    Symlink,
     /// `capset`.
     Capset,
     /// `prlimit64`.
@@ -195,6 +208,11 @@ impl Op {
             Op::CloseRange => "close_range",
             Op::Execve => "execve",
             Op::Prctl => "prctl",
+            Op::Mknod => "mknod",
+            Op::Chmod => "chmod",
+            Op::Chown => "chown",
+            Op::Unlink => "unlink",
+            Op::Symlink => "symlink",
             Op::Capset => "capset",
             Op::Setrlimit => "setrlimit",
             Op::Getcwd => "getcwd",

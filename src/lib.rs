@@ -10,6 +10,7 @@
 pub mod caps;
 pub mod config;
 pub mod cpath;
+pub mod devices;
 pub mod entry;
 pub mod error;
 pub mod json;

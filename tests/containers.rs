@@ -305,3 +305,46 @@ fn run_detach_leaves_the_container_running() {
     wait_for("stopped", || state_status(&b) == "stopped");
     assert!(b.ocirun(&["delete", &b.id]).status.success());
 }
+
+#[test]
+fn default_devices_in_a_tmpfs_dev() {
+    if !root_or_skip("default_devices_in_a_tmpfs_dev") {
+        return;
+    }
+    let b = Bundle::new("devices");
+    let dev = r#"{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["nosuid","mode=755"]},"#;
+    let script = "for d in null zero full random urandom tty; do stat -c '%n %F %t:%T %a %u:%g' /dev/$d; done; \
+                  for l in ptmx fd stdin stdout stderr; do echo /dev/$l '->' $(readlink /dev/$l); done; \
+                  echo data > /dev/null && head -c 3 /dev/zero | wc -c";
+    let config = b.config(&["sh", "-c", script], "", "").replace(
+        r#"{"destination":"/proc","type":"proc","source":"proc"},"#,
+        dev,
+    );
+    let out = ok_output(&b, &config);
+    let expected = "/dev/null character special file 1:3 666 0:0\n/dev/zero character special file 1:5 666 0:0\n\
+                    /dev/full character special file 1:7 666 0:0\n/dev/random character special file 1:8 666 0:0\n\
+                    /dev/urandom character special file 1:9 666 0:0\n/dev/tty character special file 5:0 666 0:0\n\
+                    /dev/ptmx -> pts/ptmx\n/dev/fd -> /proc/self/fd\n/dev/stdin -> /proc/self/fd/0\n\
+                    /dev/stdout -> /proc/self/fd/1\n/dev/stderr -> /proc/self/fd/2\n3\n";
+    assert_eq!(out, expected);
+}
+
+#[test]
+fn a_fake_dev_null_in_the_image_is_refused() {
+    // The image ships /dev/null as a link to a file: it must never be trusted as the null
+    // device (CVE-2025-31133 class); the container fails to start and the file is untouched.
+    if !root_or_skip("a_fake_dev_null_in_the_image_is_refused") {
+        return;
+    }
+    let b = Bundle::new("fakenull");
+    std::fs::write(b.dir.join("rootfs/etc/secret"), "keep\n").expect("write");
+    std::os::unix::fs::symlink("../etc/secret", b.dir.join("rootfs/dev/null")).expect("symlink");
+    let o = b.run(&b.config(&["sh", "-c", "touch /out/ran"], "", ""));
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("init failed at step devices: mknod: File exists (/dev/null exists in the rootfs and is not the null device)"), "{}", stderr(&o));
+    assert!(!b.out("ran").exists());
+    assert_eq!(
+        std::fs::read_to_string(b.dir.join("rootfs/etc/secret")).expect("read"),
+        "keep\n"
+    );
+}

@@ -166,7 +166,8 @@ fn cli(args: Vec<OsString>) -> Result<u8> {
 
 /// The embedded default for `ocirun run ID -- CMD...`.
 fn default_config(id: &str, command: &[String]) -> Value {
-    let mut mounts = vec![
+    // The init creates the default device nodes in the tmpfs /dev (docs/STEPS.md, `devices`).
+    let mounts = vec![
         json!({"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]}),
         json!({"destination": "/dev", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]}),
         json!({"destination": "/dev/pts", "type": "devpts", "source": "devpts",
@@ -174,10 +175,6 @@ fn default_config(id: &str, command: &[String]) -> Value {
         json!({"destination": "/dev/shm", "type": "tmpfs", "source": "shm", "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]}),
         json!({"destination": "/tmp", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid", "nodev", "mode=1777"]}),
     ];
-    for dev in ["null", "zero", "full", "random", "urandom", "tty"] {
-        mounts.push(json!({"destination": format!("/dev/{dev}"), "type": "bind", "source": format!("/dev/{dev}"),
-                           "options": ["bind", "nosuid", "noexec"]}));
-    }
     json!({
         "ociVersion": "1.2.0",
         "root": {"path": "/", "readonly": true},

@@ -1,0 +1,126 @@
+//! The default `/dev` every container gets (runc's `AllowedDevices` and `setupDevSymlinks`):
+//! the six character devices, the `ptmx` link into the container's devpts, and the `fd`,
+//! `stdin`, `stdout`, `stderr` links.
+//!
+//! Done relative to the rootfs handle before `pivot_root`, never through a path a container
+//! could redirect (CVE-2026-41579). Skipped when a `mounts[]` entry bind-mounts `/dev` (runc
+//! `needsSetupDev`). A name that already exists must already be the right device: a regular
+//! file or a link in its place is an error, never trusted (CVE-2025-31133 class).
+
+use linux_raw_sys::general as g;
+use rustix::fd::{AsFd, BorrowedFd};
+use rustix::fs::{AtFlags, FileType, Mode};
+use rustix::io::Errno;
+
+use crate::config::{Config, member};
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::mounts::{self, Mount};
+
+const STEP: Step = Step::Devices;
+
+/// (name, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7, `/dev/random` 1:8,
+/// `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`.
+const DEVICES: [(&str, u32, u32); 6] = [
+    ("null", 1, 3),
+    ("zero", 1, 5),
+    ("full", 1, 7),
+    ("random", 1, 8),
+    ("urandom", 1, 9),
+    ("tty", 5, 0),
+];
+
+/// (link name, target).
+const LINKS: [(&str, &str); 5] = [
+    ("ptmx", "pts/ptmx"),
+    ("fd", "/proc/self/fd"),
+    ("stdin", "/proc/self/fd/0"),
+    ("stdout", "/proc/self/fd/1"),
+    ("stderr", "/proc/self/fd/2"),
+];
+
+/// True when `mounts[]` bind-mounts something on `/dev`: the config brings its own.
+fn dev_is_bound(config: &Config<'_>) -> Result<bool, InitError> {
+    for (i, m) in config.mounts.iter().flat_map(|v| v.elements()).enumerate() {
+        let is_dev = member(m, "destination")
+            .and_then(|d| d.as_str())
+            .is_some_and(|d| d.eq_str("/dev"));
+        if is_dev && Mount::decode(m, i)?.options.is_bind() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
+fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(), InitError> {
+    let at = At::NONE;
+    let rdev = rustix::fs::makedev(major, minor);
+    match rustix::fs::mknodat(
+        dev,
+        name,
+        FileType::CharacterDevice,
+        Mode::from_raw_mode(0o666),
+        rdev,
+    ) {
+        Ok(()) => {}
+        Err(Errno::EXIST) => {
+            let st =
+                rustix::fs::statat(dev, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
+            if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
+                || st.st_rdev != rdev
+            {
+                return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at).because(
+                    match name {
+                        "null" => "/dev/null exists in the rootfs and is not the null device",
+                        "zero" => "/dev/zero exists in the rootfs and is not the zero device",
+                        "full" => "/dev/full exists in the rootfs and is not the full device",
+                        "random" => "/dev/random exists in the rootfs and is not the random device",
+                        "urandom" => {
+                            "/dev/urandom exists in the rootfs and is not the urandom device"
+                        }
+                        _ => "/dev/tty exists in the rootfs and is not the tty device",
+                    },
+                ));
+            }
+        }
+        Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
+    }
+    // The mode must not depend on the umask the parent gave us. `name` was just checked to be
+    // a device node, not a link, and nothing of the container runs yet to swap it.
+    rustix::fs::chmodat(dev, name, Mode::from_raw_mode(0o666), AtFlags::empty()).ctx(
+        STEP,
+        Op::Chmod,
+        at,
+    )?;
+    rustix::fs::chownat(
+        dev,
+        name,
+        Some(rustix::process::Uid::ROOT),
+        Some(rustix::process::Gid::ROOT),
+        AtFlags::SYMLINK_NOFOLLOW,
+    )
+    .ctx(STEP, Op::Chown, at)
+}
+
+/// Create the default devices and links under the rootfs's `/dev`.
+pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>) -> Result<(), InitError> {
+    if !config.namespaces.has(g::CLONE_NEWNS) || dev_is_bound(config)? {
+        return Ok(());
+    }
+    // An O_PATH handle resolved inside the root: every *at call below stays in this directory.
+    let dev = mounts::create_in_root(root, b"/dev", false).ctx(STEP, Op::Open, At::NONE)?;
+    for (name, major, minor) in DEVICES {
+        device(dev.as_fd(), name, major, minor)?;
+    }
+    // ptmx must be the container's devpts one: whatever the image put there goes.
+    match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
+        Ok(()) | Err(Errno::NOENT) => {}
+        Err(e) => return Err(InitError::sys(STEP, Op::Unlink, e, At::NONE)),
+    }
+    for (name, target) in LINKS {
+        match rustix::fs::symlinkat(target, &dev, name) {
+            Ok(()) | Err(Errno::EXIST) => {}
+            Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, At::NONE)),
+        }
+    }
+    Ok(())
+}

@@ -206,6 +206,10 @@ pub struct Config<'a> {
     pub rootfs_propagation: u32,
     /// `process`.
     pub process: Process<'a>,
+    /// `linux.readonlyPaths` (absolute paths), if given.
+    pub readonly_paths: Option<Value<'a>>,
+    /// `linux.maskedPaths` (absolute paths), if given.
+    pub masked_paths: Option<Value<'a>>,
     /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
     pub stay_pid1: bool,
 }
@@ -469,6 +473,29 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
     })
 }
 
+/// An array of absolute paths under `linux`.
+fn path_list<'a>(
+    linux: Option<Value<'a>>,
+    key: &str,
+    at: &'static str,
+    item: &'static str,
+) -> Result<Option<Value<'a>>, InitError> {
+    let Some(list) = linux.and_then(|l| member(l, key)) else {
+        return Ok(None);
+    };
+    string_array(list, At::field(at), item)?;
+    for (i, p) in list.elements().enumerate() {
+        if !p.as_str().is_some_and(|s| s.raw().starts_with(b"/")) {
+            return Err(InitError::invalid(
+                STEP,
+                At::item(item, i),
+                "not an absolute path",
+            ));
+        }
+    }
+    Ok(Some(list))
+}
+
 fn mounts_list(root: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
     let Some(list) = member(root, "mounts") else {
         return Ok(None);
@@ -522,8 +549,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
             ("devices", "linux.devices"),
             ("sysctl", "linux.sysctl"),
             ("seccomp", "linux.seccomp"),
-            ("maskedPaths", "linux.maskedPaths"),
-            ("readonlyPaths", "linux.readonlyPaths"),
             ("mountLabel", "linux.mountLabel"),
             ("personality", "linux.personality"),
             ("memoryPolicy", "linux.memoryPolicy"),
@@ -556,15 +581,33 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     }
 
+    let readonly_paths = path_list(
+        linux,
+        "readonlyPaths",
+        "linux.readonlyPaths",
+        "linux.readonlyPaths[]",
+    )?;
+    let masked_paths = path_list(
+        linux,
+        "maskedPaths",
+        "linux.maskedPaths",
+        "linux.maskedPaths[]",
+    )?;
     let mounts = mounts_list(root)?;
-    if mounts.is_some_and(|m| m.elements().next().is_some())
-        && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
-    {
-        return Err(InitError::invalid(
-            STEP,
-            At::field("mounts"),
-            "needs a new mount namespace",
-        ));
+    for (list, at) in [
+        (mounts, "mounts"),
+        (readonly_paths, "linux.readonlyPaths"),
+        (masked_paths, "linux.maskedPaths"),
+    ] {
+        if list.is_some_and(|m| m.elements().next().is_some())
+            && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
+        {
+            return Err(InitError::invalid(
+                STEP,
+                At::field(at),
+                "needs a new mount namespace",
+            ));
+        }
     }
     let stay_pid1 = match member(root, "annotations").and_then(|a| member(a, STAY_PID1)) {
         None => false,
@@ -585,6 +628,8 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     };
     Ok(Config {
+        readonly_paths,
+        masked_paths,
         stay_pid1,
         root_path,
         root_readonly,

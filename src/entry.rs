@@ -278,6 +278,9 @@ pub fn build_container(
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
     crate::devices::apply(config, root.as_fd())?;
     rootfs::pivot(config, root)?;
+    // Container paths now; read-only first so that masks sit on top (runc).
+    crate::paths::readonly(config)?;
+    crate::paths::masked(config)?;
     hostname(config)?;
     Ok(true)
 }

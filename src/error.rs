@@ -29,6 +29,10 @@ pub enum Step {
     Devices,
     /// `pivot_root` (or `chroot`) into the rootfs and detaching the old root.
     PivotRoot,
+    /// `linux.readonlyPaths`.
+    ReadonlyPaths,
+    /// `linux.maskedPaths`.
+    MaskedPaths,
     /// `hostname` and `domainname`.
     Hostname,
     /// The `ready` → `run` exchange with the parent.
@@ -76,6 +80,8 @@ impl Step {
             Step::Mounts => "mounts",
             Step::Devices => "devices",
             Step::PivotRoot => "pivot-root",
+            Step::ReadonlyPaths => "readonly-paths",
+            Step::MaskedPaths => "masked-paths",
             Step::Hostname => "hostname",
             Step::Handshake => "handshake",
             Step::Umask => "umask",
@@ -155,6 +161,8 @@ pub enum Op {
     Prctl,
     /// `mknodat`.
     Mknod,
+    /// `statfs`.
+    Statfs,
     /// `fchmodat`.
     Chmod,
     /// `fchownat`.
@@ -209,6 +217,7 @@ impl Op {
             Op::Execve => "execve",
             Op::Prctl => "prctl",
             Op::Mknod => "mknod",
+            Op::Statfs => "statfs",
             Op::Chmod => "chmod",
             Op::Chown => "chown",
             Op::Unlink => "unlink",

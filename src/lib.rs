@@ -15,6 +15,7 @@ pub mod entry;
 pub mod error;
 pub mod json;
 pub mod mounts;
+pub mod paths;
 pub mod pid1;
 pub mod process;
 pub mod protocol;

@@ -1,0 +1,154 @@
+//! `linux.readonlyPaths` and `linux.maskedPaths` (runc `readonlyPath`, `maskPaths`), after the
+//! pivot: the paths are the container's, and nothing of the host is reachable any more.
+//!
+//! A path that does not exist is skipped; every other failure is an error. Read-only paths are
+//! bind-mounted on themselves and remounted read-only, keeping their nosuid/nodev/noexec. Masked
+//! files get the container's `/dev/null` bound over them, read-only, after checking it really is
+//! the null device (CVE-2025-31133); masked directories all share one empty read-only tmpfs.
+
+use linux_raw_sys::general as g;
+use rustix::fs::{FileType, Mode, OFlags};
+use rustix::io::Errno;
+use rustix::mount::MountFlags;
+
+use crate::config::Config;
+use crate::cpath::CPath;
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::json::Value;
+
+fn flags(bits: u32) -> MountFlags {
+    MountFlags::from_bits_retain(bits)
+}
+
+/// The mount flags of `path` that a read-only remount must keep (a locked flag cannot be
+/// dropped, and nosuid/nodev/noexec must not be lost by accident).
+fn kept_flags(path: &CPath, step: Step, at: At) -> Result<u32, InitError> {
+    let st = rustix::fs::statvfs(path.as_cstr()).ctx(step, Op::Statfs, at)?;
+    let f = st.f_flag;
+    let mut kept = 0;
+    for (st_flag, ms_flag) in [
+        (rustix::fs::StatVfsMountFlags::NOSUID, g::MS_NOSUID),
+        (rustix::fs::StatVfsMountFlags::NODEV, g::MS_NODEV),
+        (rustix::fs::StatVfsMountFlags::NOEXEC, g::MS_NOEXEC),
+    ] {
+        if f.contains(st_flag) {
+            kept |= ms_flag;
+        }
+    }
+    Ok(kept)
+}
+
+/// Remount the mount at `path` read-only, keeping its other flags.
+fn remount_read_only(path: &CPath, step: Step, at: At) -> Result<(), InitError> {
+    let kept = kept_flags(path, step, at)?;
+    rustix::mount::mount(
+        c"",
+        path.as_cstr(),
+        c"",
+        flags(g::MS_BIND | g::MS_REMOUNT | g::MS_RDONLY | kept),
+        None,
+    )
+    .ctx(step, Op::Mount, at)
+}
+
+fn each_path<'a>(list: Option<Value<'a>>) -> impl Iterator<Item = (usize, Value<'a>)> {
+    list.into_iter().flat_map(|v| v.elements()).enumerate()
+}
+
+/// `linux.readonlyPaths`.
+pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
+    const STEP: Step = Step::ReadonlyPaths;
+    for (i, v) in each_path(config.readonly_paths) {
+        let at = At::item("linux.readonlyPaths[]", i);
+        let path = CPath::decode(v.as_str().unwrap_or(crate::json::JStr::EMPTY), STEP, at)?;
+        match rustix::mount::mount(
+            path.as_cstr(),
+            path.as_cstr(),
+            c"",
+            flags(g::MS_BIND | g::MS_REC),
+            None,
+        ) {
+            Ok(()) => {}
+            Err(Errno::NOENT) => continue,
+            Err(e) => return Err(InitError::sys(STEP, Op::Mount, e, at)),
+        }
+        remount_read_only(&path, STEP, at)?;
+    }
+    Ok(())
+}
+
+/// `linux.maskedPaths`.
+pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
+    const STEP: Step = Step::MaskedPaths;
+    if config
+        .masked_paths
+        .is_none_or(|l| l.elements().next().is_none())
+    {
+        return Ok(());
+    }
+    // The mask for files: it must be the null device, whatever the image or mounts[] put there.
+    let null = rustix::fs::open(c"/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
+        .ctx(STEP, Op::Open, At::NONE)
+        .map_err(|e| e.because("the container's /dev/null"))?;
+    let st = rustix::fs::fstat(&null).ctx(STEP, Op::Open, At::NONE)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
+        || st.st_rdev != rustix::fs::makedev(1, 3)
+    {
+        return Err(InitError::invalid(
+            STEP,
+            At::NONE,
+            "the container's /dev/null is not the null device",
+        ));
+    }
+    // Bound through the verified handle itself where /proc is mounted, else by the path just
+    // verified (nothing of the container runs yet to swap it).
+    let null_fd = CPath::proc_fd(rustix::fd::AsFd::as_fd(&null));
+    let mut shared_tmpfs: Option<CPath> = None;
+    for (i, v) in each_path(config.masked_paths) {
+        let at = At::item("linux.maskedPaths[]", i);
+        let path = CPath::decode(v.as_str().unwrap_or(crate::json::JStr::EMPTY), STEP, at)?;
+        let st = match rustix::fs::stat(path.as_cstr()) {
+            Ok(st) => st,
+            Err(Errno::NOENT) => continue,
+            Err(e) => return Err(InitError::sys(STEP, Op::Open, e, at)),
+        };
+        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
+            match &shared_tmpfs {
+                // One empty read-only tmpfs for every masked directory.
+                None => {
+                    rustix::mount::mount(
+                        c"tmpfs",
+                        path.as_cstr(),
+                        c"tmpfs",
+                        flags(g::MS_RDONLY),
+                        Some(c"size=0,nr_inodes=1"),
+                    )
+                    .ctx(STEP, Op::Mount, at)?;
+                    shared_tmpfs = Some(path);
+                }
+                Some(first) => {
+                    rustix::mount::mount(
+                        first.as_cstr(),
+                        path.as_cstr(),
+                        c"",
+                        flags(g::MS_BIND),
+                        None,
+                    )
+                    .ctx(STEP, Op::Mount, at)?;
+                    remount_read_only(&path, STEP, at)?;
+                }
+            }
+        } else {
+            let bind = |source: &core::ffi::CStr| {
+                rustix::mount::mount(source, path.as_cstr(), c"", flags(g::MS_BIND), None)
+            };
+            match bind(null_fd.as_cstr()) {
+                Err(Errno::NOENT) => bind(c"/dev/null"),
+                r => r,
+            }
+            .ctx(STEP, Op::Mount, at)?;
+            remount_read_only(&path, STEP, at)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,120 @@
+//! The root filesystem's protections, checked from inside: read-only and masked paths.
+
+mod common;
+
+use common::{Bundle, host_mounts, root_or_skip, stderr, stdout};
+
+/// Capabilities of an ordinary container: no CAP_SYS_ADMIN, so no unmounting.
+const NO_SYS_ADMIN: &str = r#","capabilities":{"bounding":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER"],
+    "effective":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER"],"permitted":["CAP_CHOWN","CAP_DAC_OVERRIDE","CAP_FOWNER"]}"#;
+
+#[test]
+fn masked_and_readonly_paths() {
+    if !root_or_skip("masked_and_readonly_paths") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("masks");
+    let rootfs = b.dir.join("rootfs");
+    std::fs::write(rootfs.join("etc/secret"), "secret\n").expect("write");
+    for d in ["etc/private/sub", "etc/private2", "data"] {
+        std::fs::create_dir_all(rootfs.join(d)).expect("mkdir");
+    }
+    std::fs::write(rootfs.join("etc/private/key"), "key\n").expect("write");
+    let linux = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],
+        "maskedPaths":["/etc/secret","/etc/private","/etc/private2","/no/such/path","/proc/kcore"],
+        "readonlyPaths":["/data","/missing/too"]}"#;
+    // A masked file is the null device (runc): reads are empty, writes vanish, it cannot be
+    // removed or unmounted.
+    let script = "echo size=$(cat /etc/secret | wc -c); echo x > /etc/secret; echo size=$(cat /etc/secret | wc -c); \
+                  rm -f /etc/secret 2>/dev/null || echo secret-stays; \
+                  echo entries=$(ls -A /etc/private | wc -l); touch /etc/private/x 2>/dev/null || echo private-ro; \
+                  [ $(stat -c %d /etc/private) = $(stat -c %d /etc/private2) ] && echo one-tmpfs; \
+                  umount /etc/secret 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
+                  umount /etc/private 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
+                  touch /data/x 2>/dev/null || echo data-ro; cat /etc/private/key 2>/dev/null || echo key-hidden";
+    let config = b.config(&["sh", "-c", script], NO_SYS_ADMIN, "");
+    let config = config.replace(r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]}"#, linux);
+    let config = config.replace(r#""hostname":"box","#, "");
+    assert!(config.contains("maskedPaths"), "{config}");
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "size=0\nsize=0\nsecret-stays\nentries=0\nprivate-ro\none-tmpfs\numount-eperm\numount-eperm\ndata-ro\nkey-hidden\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(rootfs.join("etc/secret")).expect("read"),
+        "secret\n",
+        "the image is untouched"
+    );
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+#[test]
+fn a_replaced_dev_null_cannot_be_the_mask() {
+    // CVE-2025-31133: a /dev the config brings (bound, so the init creates no nodes) has a
+    // writable file at /dev/null; masking with it would expose that file. The init refuses to
+    // start the container. (Without a bound /dev, the `devices` step refuses it earlier.)
+    if !root_or_skip("a_replaced_dev_null_cannot_be_the_mask") {
+        return;
+    }
+    let b = Bundle::new("nullswap");
+    std::fs::create_dir_all(b.dir.join("fakedev")).expect("mkdir");
+    std::fs::write(b.dir.join("fakedev/null"), "").expect("write");
+    let config = b.config(&["sh", "-c", "touch /out/ran"], "", "").replace(
+        r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+        r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]},{"destination":"/dev","type":"bind","source":"fakedev","options":["bind"]}"#,
+    );
+    let config = config.replace(
+        r#"{"type":"network"}]"#,
+        r#"{"type":"network"}],"maskedPaths":["/etc"]"#,
+    );
+    let o = b.run(&config);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("init failed at step masked-paths: validate: the container's /dev/null is not the null device"), "{}", stderr(&o));
+    assert!(!b.out("ran").exists());
+}
+
+#[test]
+fn path_lists_are_validated() {
+    if !root_or_skip("path_lists_are_validated") {
+        return;
+    }
+    let b = Bundle::new("badpaths");
+    for (list, expected) in [
+        (
+            r#""maskedPaths":["proc/kcore"]"#,
+            "linux.maskedPaths[0] (proc/kcore): validate: not an absolute path",
+        ),
+        (
+            r#""readonlyPaths":["/a",3]"#,
+            "linux.readonlyPaths[1] (3): validate: expected a string",
+        ),
+        (
+            r#""readonlyPaths":"/a""#,
+            "linux.readonlyPaths (/a): validate: expected an array",
+        ),
+    ] {
+        let config = b.config(&["true"], "", "").replace(
+            r#"{"type":"network"}]"#,
+            &format!(r#"{{"type":"network"}}],{list}"#),
+        );
+        let o = b.run(&config);
+        assert!(stderr(&o).contains(expected), "{list}: {}", stderr(&o));
+    }
+    let config = b
+        .config(&["true"], "", "")
+        .replace(r#"{"type":"pid"},{"type":"mount"},"#, "")
+        .replace(r#""mounts":["#, r#""mounts":[],"x":["#);
+    let config = config.replace(
+        r#"{"type":"network"}]"#,
+        r#"{"type":"network"}],"maskedPaths":["/a"]"#,
+    );
+    let o = b.run(&config);
+    assert!(
+        stderr(&o).contains("linux.maskedPaths: validate: needs a new mount namespace"),
+        "{}",
+        stderr(&o)
+    );
+}

@@ -27,6 +27,8 @@ pub struct Setup {
     pub fifo: Option<OwnedFd>,
     /// Number of fds from 3 up that the user process keeps.
     pub preserved: u32,
+    /// The session keyring to join.
+    pub keyring: Option<&'static CStr>,
 }
 
 fn env_fd(value: &[u8]) -> Result<i32, InitError> {
@@ -54,9 +56,9 @@ impl Setup {
     pub fn from_env(env: StartupStrings) -> Result<Setup, InitError> {
         let (mut version, mut control, mut log, mut fifo, mut kind) =
             (None, None, None, None, None);
-        let (mut debug, mut preserved) = (false, 0u32);
-        for entry in env {
-            let entry = entry.to_bytes();
+        let (mut debug, mut preserved, mut keyring) = (false, 0u32, None);
+        for entry_cstr in env {
+            let entry = entry_cstr.to_bytes();
             let Some(eq) = entry.iter().position(|&c| c == b'=') else {
                 continue;
             };
@@ -71,6 +73,15 @@ impl Setup {
                 k if k == protocol::ENV_FIFO.as_bytes() => fifo = Some(env_fd(value)?),
                 k if k == protocol::ENV_TYPE.as_bytes() => kind = Some(value),
                 k if k == protocol::ENV_LOG_LEVEL.as_bytes() => debug = value == b"debug",
+                k if k == protocol::ENV_KEYRING.as_bytes() => {
+                    let with_nul = entry_cstr
+                        .to_bytes_with_nul()
+                        .get(eq + 1..)
+                        .unwrap_or_default();
+                    keyring = CStr::from_bytes_with_nul(with_nul)
+                        .ok()
+                        .filter(|n| !n.is_empty());
+                }
                 k if k == protocol::ENV_PRESERVED_FDS.as_bytes() => {
                     preserved = env_fd(value)?.cast_unsigned();
                 }
@@ -102,6 +113,7 @@ impl Setup {
             debug,
             fifo: fifo.map(take).transpose()?,
             preserved,
+            keyring,
         };
         // Anything else the parent let us inherit is closed before we act on it: a leaked
         // descriptor of a host directory must never become a cwd or an exec path inside the
@@ -217,6 +229,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     if !build_container(&config, Some(control))? {
         return Ok(());
     }
+    // In the process that will exec (after the PID-namespace fork), before the user switch.
+    crate::keyring::join(setup.keyring, &setup.log())?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;

@@ -19,6 +19,8 @@ pub enum Step {
     Decode,
     /// Creating namespaces.
     Namespaces,
+    /// Joining the container's session keyring.
+    Keyring,
     /// Forking the container's PID 1 into the new PID namespace.
     PidNamespace,
     /// Preparing the root: propagation, the rootfs bind, `root.readonly`.
@@ -75,6 +77,7 @@ impl Step {
             Step::Receive => "receive",
             Step::Decode => "decode",
             Step::Namespaces => "namespaces",
+            Step::Keyring => "keyring",
             Step::PidNamespace => "pid-namespace",
             Step::Rootfs => "rootfs",
             Step::Mounts => "mounts",
@@ -159,6 +162,8 @@ pub enum Op {
     Execve,
     /// `prctl`.
     Prctl,
+    /// `keyctl`.
+    Keyctl,
     /// `mknodat`.
     Mknod,
     /// `statfs`.
@@ -216,6 +221,7 @@ impl Op {
             Op::CloseRange => "close_range",
             Op::Execve => "execve",
             Op::Prctl => "prctl",
+            Op::Keyctl => "keyctl",
             Op::Mknod => "mknod",
             Op::Statfs => "statfs",
             Op::Chmod => "chmod",

@@ -14,6 +14,7 @@ pub mod devices;
 pub mod entry;
 pub mod error;
 pub mod json;
+pub mod keyring;
 pub mod mounts;
 pub mod paths;
 pub mod pid1;

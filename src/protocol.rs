@@ -27,6 +27,8 @@ pub const ENV_FIFO: &str = "_OCINIT_FIFO";
 pub const ENV_TYPE: &str = "_OCINIT_TYPE";
 /// Number of fds from 3 up that the user process inherits.
 pub const ENV_PRESERVED_FDS: &str = "_OCINIT_PRESERVED_FDS";
+/// Name of the session keyring to join (runc: `_ses.<container id>`); absent: keep the inherited one.
+pub const ENV_KEYRING: &str = "_OCINIT_KEYRING";
 /// Largest parent → init frame after the config.
 pub const MAX_MESSAGE: usize = 4096;
 

@@ -105,6 +105,56 @@ pub fn getcwd(buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(n.saturating_sub(1))
 }
 
+const KEYCTL_JOIN_SESSION_KEYRING: usize = 1;
+const KEYCTL_SETPERM: usize = 5;
+const KEYCTL_DESCRIBE: usize = 6;
+
+/// `keyctl(KEYCTL_JOIN_SESSION_KEYRING, name)`—Join (creating it if needed) the session keyring
+/// `name`; returns its serial.
+pub fn join_session_keyring(name: &CStr) -> Result<i32, Errno> {
+    let args = [
+        KEYCTL_JOIN_SESSION_KEYRING,
+        name.as_ptr() as usize,
+        0,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: `name` is a NUL-terminated string borrowed for the call.
+    let serial = check(unsafe { syscall6(g::__NR_keyctl, args) })?;
+    i32::try_from(serial).map_err(|_| Errno::RANGE)
+}
+
+/// `keyctl(KEYCTL_DESCRIBE, key, buf, len)`—`type;uid;gid;perm;description` of a key; returns
+/// the length written (with the NUL), which may exceed `buf.len()` if it was too small.
+pub fn describe_key(key: i32, buf: &mut [u8]) -> Result<usize, Errno> {
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "key serials are passed as the kernel's int"
+    )]
+    let args = [
+        KEYCTL_DESCRIBE,
+        key as usize,
+        buf.as_mut_ptr() as usize,
+        buf.len(),
+        0,
+        0,
+    ];
+    // SAFETY: the kernel writes at most `buf.len()` bytes into `buf`, borrowed mutably for the call.
+    check(unsafe { syscall6(g::__NR_keyctl, args) })
+}
+
+/// `keyctl(KEYCTL_SETPERM, key, perm)`—Set a key's permission mask.
+pub fn set_key_permissions(key: i32, perm: u32) -> Result<(), Errno> {
+    #[expect(
+        clippy::cast_sign_loss,
+        reason = "key serials are passed as the kernel's int"
+    )]
+    let args = [KEYCTL_SETPERM, key as usize, perm as usize, 0, 0, 0];
+    // SAFETY: KEYCTL_SETPERM takes no pointers.
+    check(unsafe { syscall6(g::__NR_keyctl, args) }).map(drop)
+}
+
 /// `unshare(flags)` restricted to `CLONE_NEW*` namespace flags.
 pub fn unshare_namespaces(flags: u32) -> Result<(), Errno> {
     const NAMESPACES: u32 = g::CLONE_NEWNS

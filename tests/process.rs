@@ -250,3 +250,44 @@ fn bad_process_values_are_named() {
     }
     assert!(!b.out("ran").exists());
 }
+
+#[test]
+fn a_session_keyring_of_its_own() {
+    if !root_or_skip("a_session_keyring_of_its_own") {
+        return;
+    }
+    let b = Bundle::new("keyring");
+    b.write_config(&b.config(
+        &[
+            "sh",
+            "-c",
+            "grep ' keyring ' /proc/keys | grep '_ses' || echo none",
+        ],
+        "",
+        "",
+    ));
+    let bundle = b.dir.to_str().expect("utf8");
+    let o = b.ocirun(&["run", "-b", bundle, &b.id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    // /proc/keys: id flags usage timeout perm uid gid type description: ...
+    let line = out
+        .lines()
+        .find(|l| l.contains(&format!("_ses.{}", b.id)))
+        .unwrap_or_else(|| panic!("no _ses.{} in {out}", b.id));
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    // The kernel's default for a new keyring, plus KEY_USR_SEARCH as runc adds it.
+    let perm = u32::from_str_radix(fields[4], 16).expect("hex perm");
+    assert_eq!(perm & 0xff00_0000, 0x3f00_0000, "possessor: all: {line}");
+    assert_eq!(perm & 0x0008_0000, 0x0008_0000, "user: search: {line}");
+    // Another ID, whose keyring cannot exist from the run above (keyrings outlive containers
+    // until the kernel collects them).
+    let other = format!("{}-nk", b.id);
+    let o = b.ocirun(&["run", "--no-new-keyring", "-b", bundle, &other]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        !stdout(&o).contains(&format!("_ses.{other}")),
+        "--no-new-keyring keeps the inherited keyring: {}",
+        stdout(&o)
+    );
+}

@@ -25,8 +25,8 @@ use crate::state::{State, Status};
 
 const USAGE: &str = "usage: ocirun [--root DIR] [--init PATH] [--debug] COMMAND [OPTIONS] ID
 commands:
-  run     [-b BUNDLE] [--pid-file F] [--preserve-fds N] [-d] ID [-- CMD...]
-  create  [-b BUNDLE] [--pid-file F] [--preserve-fds N] ID
+  run     [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring] [-d] ID [-- CMD...]
+  create  [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring] ID
   start   ID
   state   ID
   kill    ID [SIGNAL]
@@ -61,6 +61,7 @@ struct Opts {
     console_socket: Option<PathBuf>,
     detach: bool,
     force: bool,
+    no_new_keyring: bool,
     positional: Vec<String>,
     command: Vec<String>,
 }
@@ -95,6 +96,7 @@ fn parse_opts(args: Vec<OsString>) -> Result<Opts> {
             }
             "-d" | "--detach" => o.detach = true,
             "-f" | "--force" => o.force = true,
+            "--no-new-keyring" => o.no_new_keyring = true,
             "--" => {
                 o.command = args
                     .by_ref()
@@ -256,6 +258,8 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
         fifo,
         preserved_fds: o.preserve_fds,
         debug: g.debug,
+        // A session keyring of its own, named so that `exec` can join it (runc's `_ses.<id>`).
+        keyring: (!o.no_new_keyring).then(|| format!("_ses.{id}")),
     };
     let mut spawned = Spawned::start(launch)
         .map_err(|e| state.fail(format!("spawning {}: {e}", init.display())))?;

@@ -32,6 +32,8 @@ pub struct Launch<'a> {
     pub preserved_fds: u32,
     /// Forward the init's debug log lines.
     pub debug: bool,
+    /// The session keyring the init joins (`_ses.<id>`), or none (`--no-new-keyring`).
+    pub keyring: Option<String>,
 }
 
 /// A message from the init.
@@ -110,6 +112,9 @@ impl Spawned {
             )
             .env("_OCINIT_PRESERVED_FDS", launch.preserved_fds.to_string())
             .current_dir(launch.bundle);
+        if let Some(name) = &launch.keyring {
+            cmd.env("_OCINIT_KEYRING", name);
+        }
         if let Some(fifo) = &launch.fifo {
             inheritable(fifo)?;
             cmd.env("_OCINIT_FIFO", fifo.as_raw_fd().to_string());

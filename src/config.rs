@@ -206,6 +206,10 @@ pub struct Config<'a> {
     pub rootfs_propagation: u32,
     /// `process`.
     pub process: Process<'a>,
+    /// `linux.uidMappings` (validated), with a user namespace.
+    pub uid_mappings: Option<Value<'a>>,
+    /// `linux.gidMappings` (validated), with a user namespace.
+    pub gid_mappings: Option<Value<'a>>,
     /// `linux.readonlyPaths` (absolute paths), if given.
     pub readonly_paths: Option<Value<'a>>,
     /// `linux.maskedPaths` (absolute paths), if given.
@@ -325,7 +329,7 @@ fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
                 "duplicate namespace type",
             ));
         }
-        if flag & (g::CLONE_NEWUSER | g::CLONE_NEWTIME) != 0 {
+        if flag & g::CLONE_NEWTIME != 0 {
             return Err(unsupported(at_type));
         }
         reject_if_set(ns, "path", At::item("linux.namespaces[].path", i))?;
@@ -473,6 +477,67 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
     })
 }
 
+/// `linux.uidMappings` or `linux.gidMappings`: `{containerID, hostID, size}` objects, size > 0.
+fn id_mappings<'a>(
+    linux: Option<Value<'a>>,
+    key: &str,
+    at: &'static str,
+    user_ns: bool,
+) -> Result<Option<Value<'a>>, InitError> {
+    let list = linux
+        .and_then(|l| member(l, key))
+        .filter(|l| l.elements().next().is_some());
+    let Some(list) = list else {
+        return if user_ns {
+            Err(InitError::invalid(
+                STEP,
+                At::field(at),
+                "a user namespace needs id mappings",
+            ))
+        } else {
+            Ok(None)
+        };
+    };
+    if !user_ns {
+        return Err(InitError::invalid(
+            STEP,
+            At::field(at),
+            "id mappings need a new user namespace",
+        ));
+    }
+    expect_kind(list, Kind::Array, At::field(at))?;
+    let (item, fields) = if key == "uidMappings" {
+        (
+            "linux.uidMappings[]",
+            [
+                "linux.uidMappings[].containerID",
+                "linux.uidMappings[].hostID",
+                "linux.uidMappings[].size",
+            ],
+        )
+    } else {
+        (
+            "linux.gidMappings[]",
+            [
+                "linux.gidMappings[].containerID",
+                "linux.gidMappings[].hostID",
+                "linux.gidMappings[].size",
+            ],
+        )
+    };
+    for (i, m) in list.elements().enumerate() {
+        expect_kind(m, Kind::Object, At::item(item, i))?;
+        for (name, field) in ["containerID", "hostID", "size"].into_iter().zip(fields) {
+            let at = At::item(field, i);
+            let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+            if uint32(v, at)? == 0 && name == "size" {
+                return Err(InitError::invalid(STEP, at, "zero"));
+            }
+        }
+    }
+    Ok(Some(list))
+}
+
 /// An array of absolute paths under `linux`.
 fn path_list<'a>(
     linux: Option<Value<'a>>,
@@ -543,8 +608,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     if let Some(l) = linux {
         expect_kind(l, Kind::Object, At::field("linux"))?;
         for (key, at) in [
-            ("uidMappings", "linux.uidMappings"),
-            ("gidMappings", "linux.gidMappings"),
             ("timeOffsets", "linux.timeOffsets"),
             ("devices", "linux.devices"),
             ("sysctl", "linux.sysctl"),
@@ -581,6 +644,9 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     }
 
+    let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
+    let uid_mappings = id_mappings(linux, "uidMappings", "linux.uidMappings", user_ns)?;
+    let gid_mappings = id_mappings(linux, "gidMappings", "linux.gidMappings", user_ns)?;
     let readonly_paths = path_list(
         linux,
         "readonlyPaths",
@@ -628,6 +694,8 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     };
     Ok(Config {
+        uid_mappings,
+        gid_mappings,
         readonly_paths,
         masked_paths,
         stay_pid1,

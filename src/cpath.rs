@@ -35,6 +35,14 @@ impl CPath {
         Ok(p)
     }
 
+    /// The empty path, to be written into.
+    pub fn empty() -> CPath {
+        CPath {
+            buf: [0; PATH_MAX],
+            len: 0,
+        }
+    }
+
     /// `/proc/self/fd/<fd>`: the magic link through which a mount or reopen reaches exactly the
     /// file `fd` refers to, never a path that could be swapped.
     pub fn proc_fd(fd: BorrowedFd<'_>) -> CPath {

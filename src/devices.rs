@@ -62,6 +62,8 @@ fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(),
         rdev,
     ) {
         Ok(()) => {}
+        // In a user namespace mknod is not allowed: bind the host's node instead (runc).
+        Err(Errno::PERM) => return bind_host_device(dev, name),
         Err(Errno::EXIST) => {
             let st =
                 rustix::fs::statat(dev, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
@@ -99,6 +101,36 @@ fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(),
         AtFlags::SYMLINK_NOFOLLOW,
     )
     .ctx(STEP, Op::Chown, at)
+}
+
+/// Bind the host's `/dev/<name>` (still visible: before the pivot) onto an empty file.
+fn bind_host_device(dev: BorrowedFd<'_>, name: &str) -> Result<(), InitError> {
+    use rustix::fs::OFlags;
+    let at = At::NONE;
+    let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
+    let target =
+        rustix::fs::openat(dev, name, flags, Mode::from_raw_mode(0o666)).ctx(STEP, Op::Open, at)?;
+    // An existing entry (O_CREAT without O_EXCL) must be a plain file or a device, never a link
+    // (O_NOFOLLOW refused those) or anything else.
+    let kind = FileType::from_raw_mode(rustix::fs::fstat(&target).ctx(STEP, Op::Open, at)?.st_mode);
+    if kind != FileType::RegularFile && kind != FileType::CharacterDevice {
+        return Err(InitError::invalid(
+            STEP,
+            at,
+            "a /dev entry of the rootfs is neither a file nor a device",
+        ));
+    }
+    let mut host = crate::cpath::CPath::empty();
+    let _ = core::fmt::Write::write_fmt(&mut host, format_args!("/dev/{name}"));
+    let target = crate::cpath::CPath::proc_fd(target.as_fd());
+    rustix::mount::mount(
+        host.as_cstr(),
+        target.as_cstr(),
+        c"",
+        rustix::mount::MountFlags::BIND,
+        None,
+    )
+    .ctx(STEP, Op::Mount, at)
 }
 
 /// Create the default devices and links under the rootfs's `/dev`.

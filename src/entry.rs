@@ -230,7 +230,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         return Ok(());
     }
     // In the process that will exec (after the PID-namespace fork), before the user switch.
-    crate::keyring::join(setup.keyring, &setup.log())?;
+    let user_ns = config.namespaces.has(g::CLONE_NEWUSER);
+    crate::keyring::join(setup.keyring, user_ns, &setup.log())?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;
@@ -266,8 +267,12 @@ pub fn build_container(
     // Through the runtime's /proc, before any namespace changes what it shows; the container's
     // processes inherit it.
     process::oom_score_adj(&config.process)?;
+    // The user namespace first, alone: every other namespace is then owned by it.
+    if config.namespaces.has(g::CLONE_NEWUSER) {
+        user_namespace(config, control)?;
+    }
     // Namespaces before any filesystem work, so every mount lands in the container's table.
-    sys::unshare_namespaces(config.namespaces.0).ctx(
+    sys::unshare_namespaces(config.namespaces.0 & !g::CLONE_NEWUSER).ctx(
         Step::Namespaces,
         Op::Unshare,
         At::field("linux.namespaces"),
@@ -330,6 +335,76 @@ pub fn prepare_process<'s>(
     // Resolved as the user with its final capabilities, before the FIFO: "not found" is a
     // create-time error (runc).
     process::lookup(argv, envp, strings)
+}
+
+/// `unshare(CLONE_NEWUSER)`, then ask the parent to write our id maps (only a process outside
+/// the namespace can), then become root inside it.
+fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
+    use core::fmt::Write as _;
+    const STEP: Step = Step::UserNamespace;
+    let at = At::field("linux.namespaces");
+    let Some(control) = control else {
+        return Err(InitError::invalid(
+            STEP,
+            at,
+            "a new user namespace needs a parent runtime to write its id maps",
+        ));
+    };
+    sys::unshare_namespaces(g::CLONE_NEWUSER).ctx(STEP, Op::Unshare, at)?;
+    let mut message = Line::<4096>::new();
+    let too_long = |_| {
+        InitError::invalid(
+            STEP,
+            At::field("linux.uidMappings"),
+            "id maps longer than 4 KiB",
+        )
+    };
+    write!(
+        message,
+        "{{\"type\":\"idmap\",\"pid\":{}",
+        rustix::process::getpid().as_raw_nonzero()
+    )
+    .map_err(too_long)?;
+    for (key, list) in [
+        ("uidMappings", config.uid_mappings),
+        ("gidMappings", config.gid_mappings),
+    ] {
+        write!(message, ",\"{key}\":\"").map_err(too_long)?;
+        for m in list.iter().flat_map(|l| l.elements()) {
+            let n = |k| {
+                config::member(m, k)
+                    .and_then(|v| v.as_integer())
+                    .unwrap_or(0)
+            };
+            write!(
+                message,
+                "{} {} {}\\n",
+                n("containerID"),
+                n("hostID"),
+                n("size")
+            )
+            .map_err(too_long)?;
+        }
+        message.write_str("\"").map_err(too_long)?;
+    }
+    message.write_str("}").map_err(too_long)?;
+    protocol::send_frame(control, message.as_bytes(), STEP)?;
+    protocol::expect_reply(control, "idmap-done", STEP)?;
+    // Whether setgroups(2) is allowed here is the parent's choice (an unprivileged parent must
+    // deny it); the user step reads it later.
+    process::note_setgroups_policy();
+    let root_gid = rustix::process::Gid::ROOT;
+    rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).ctx(
+        STEP,
+        Op::Setgid,
+        At::field("linux.gidMappings"),
+    )?;
+    let root = rustix::process::Uid::ROOT;
+    rustix::thread::set_thread_res_uid(root, root, root).ctx(
+        STEP,
+        Op::Setuid,
+        At::field("linux.uidMappings"),
+    )
 }
 
 /// Fork the container's PID 1 (`clone(CLONE_PARENT)` after `unshare(CLONE_NEWPID)`). Returns

@@ -17,6 +17,8 @@ pub enum Step {
     Receive,
     /// Decoding and validating the config.
     Decode,
+    /// Creating the user namespace and having its id maps written.
+    UserNamespace,
     /// Creating namespaces.
     Namespaces,
     /// Joining the container's session keyring.
@@ -76,6 +78,7 @@ impl Step {
             Step::Setup => "setup",
             Step::Receive => "receive",
             Step::Decode => "decode",
+            Step::UserNamespace => "user-namespace",
             Step::Namespaces => "namespaces",
             Step::Keyring => "keyring",
             Step::PidNamespace => "pid-namespace",

@@ -14,9 +14,10 @@ use crate::protocol::Log;
 use crate::sys;
 
 const STEP: Step = Step::Keyring;
-/// `KEY_USR_SEARCH`: the key's owner may search it (runc adds it; `KEY_OTH_SEARCH` in a user
-/// namespace, which this version does not create).
+/// `KEY_USR_SEARCH`: the key's owner may search it (runc adds it).
 const USER_SEARCH: u32 = 0x0008_0000;
+/// `KEY_OTH_SEARCH`: what runc adds instead in a user namespace.
+const OTHER_SEARCH: u32 = 0x0000_0008;
 
 /// The permission field of `type;uid;gid;perm;description`.
 fn permissions(description: &[u8]) -> Option<u32> {
@@ -25,7 +26,7 @@ fn permissions(description: &[u8]) -> Option<u32> {
 }
 
 /// Join the keyring `name` and let its owner search it.
-pub fn join(name: Option<&CStr>, log: &Log<'_>) -> Result<(), InitError> {
+pub fn join(name: Option<&CStr>, user_namespace: bool, log: &Log<'_>) -> Result<(), InitError> {
     let Some(name) = name else { return Ok(()) };
     let serial = match sys::join_session_keyring(name) {
         Ok(s) => s,
@@ -44,7 +45,12 @@ pub fn join(name: Option<&CStr>, log: &Log<'_>) -> Result<(), InitError> {
             op: Op::Keyctl,
             ..InitError::invalid(STEP, At::NONE, "unreadable keyring description")
         })?;
-    sys::set_key_permissions(serial, perm | USER_SEARCH).ctx(STEP, Op::Keyctl, At::NONE)
+    let search = if user_namespace {
+        OTHER_SEARCH
+    } else {
+        USER_SEARCH
+    };
+    sys::set_key_permissions(serial, perm | search).ctx(STEP, Op::Keyctl, At::NONE)
 }
 
 #[cfg(test)]

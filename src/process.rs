@@ -256,6 +256,24 @@ pub fn default_home<'s>(
     })
 }
 
+/// True when `/proc/self/setgroups` said `deny` after the user namespace's maps were written:
+/// then `setgroups` is not allowed and is skipped (runc). Written once, before any fork.
+static SETGROUPS_DENIED: core::sync::atomic::AtomicBool =
+    core::sync::atomic::AtomicBool::new(false);
+
+/// Read `/proc/self/setgroups` (still the runtime's /proc: before any mount) and remember it.
+pub fn note_setgroups_policy() {
+    let mut buf = [0u8; 8];
+    let denied = rustix::fs::open(
+        c"/proc/self/setgroups",
+        OFlags::RDONLY | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .and_then(|f| rustix::io::read(&f, &mut buf))
+    .is_ok_and(|n| buf.get(..n).is_some_and(|b| b.starts_with(b"deny")));
+    SETGROUPS_DENIED.store(denied, core::sync::atomic::Ordering::Relaxed);
+}
+
 /// `setgroups(additionalGids)`, `setresgid(gid)`, `setresuid(uid)`, in that order: each needs
 /// a privilege the next one drops. Single-threaded, so the thread-scoped calls cover the process.
 pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
@@ -277,11 +295,21 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
         n += 1;
     }
     let at_groups = At::field("process.user.additionalGids");
-    rustix::thread::set_thread_groups(groups.get(..n).unwrap_or_default()).ctx(
-        STEP,
-        Op::Setgroups,
-        at_groups,
-    )?;
+    if SETGROUPS_DENIED.load(core::sync::atomic::Ordering::Relaxed) {
+        if n > 0 {
+            return Err(InitError::invalid(
+                STEP,
+                at_groups,
+                "setgroups is denied in this user namespace",
+            ));
+        }
+    } else {
+        rustix::thread::set_thread_groups(groups.get(..n).unwrap_or_default()).ctx(
+            STEP,
+            Op::Setgroups,
+            at_groups,
+        )?;
+    }
     let gid = Gid::from_raw(p.user.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
         STEP,

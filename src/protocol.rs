@@ -10,6 +10,7 @@ use rustix::io::Errno;
 use rustix::net::SendFlags;
 
 use crate::error::{At, Context, InitError, Op, Step};
+use crate::json;
 
 /// The protocol version this init speaks (`_OCINIT_PROTOCOL`).
 pub const VERSION: &str = "1";
@@ -161,28 +162,26 @@ pub fn recv_frame<'b>(
     Ok(dst)
 }
 
-/// A message the parent sends after the config.
-#[derive(Debug, serde::Deserialize)]
-struct Reply<'a> {
-    #[serde(rename = "type")]
-    kind: &'a str,
-}
-
-/// Receive the parent's reply and check it is `{"type": expected}`.
+/// Receive the parent's reply and check it is `{"type": expected}` (other members ignored).
 pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<(), InitError> {
     let mut buf = [0u8; MAX_MESSAGE];
     let frame = recv_frame(fd, &mut buf, step)?;
-    match serde_json_core::from_slice::<Reply<'_>>(frame) {
-        Ok((reply, _)) if reply.kind == expected => Ok(()),
-        Ok(_) => Err(InitError::invalid(
+    let malformed = InitError {
+        op: Op::Parse,
+        ..InitError::invalid(step, At::NONE, "malformed message from the parent")
+    };
+    json::validate(frame, 4).map_err(|_| malformed)?;
+    match json::Value::root(frame)
+        .get("type")
+        .and_then(json::Value::as_str)
+    {
+        Some(kind) if kind.eq_str(expected) => Ok(()),
+        Some(_) => Err(InitError::invalid(
             step,
             At::NONE,
             "unexpected message type from the parent",
         )),
-        Err(_) => Err(InitError {
-            op: Op::Parse,
-            ..InitError::invalid(step, At::NONE, "malformed message from the parent")
-        }),
+        None => Err(malformed),
     }
 }
 

@@ -278,6 +278,15 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
         };
         match msg {
             Message::Pid(p) => pid = Some(p),
+            Message::IdMap {
+                pid: target,
+                uid,
+                gid,
+            } => {
+                if let Err(e) = spawned.write_id_maps(target, &uid, &gid) {
+                    return Err(fail(&mut spawned, pid, &state, e.to_string()));
+                }
+            }
             Message::Ready => {
                 let p = pid.unwrap_or_else(|| i32::try_from(spawned.child.id()).unwrap_or(0));
                 // Saved before `run`, so a container whose parent dies now can still be deleted.

@@ -41,6 +41,15 @@ pub struct Launch<'a> {
 pub enum Message {
     /// The pid of the container's PID 1, when the init forked it into a new PID namespace.
     Pid(i32),
+    /// The init unshared a user namespace: write the maps of process `pid`, then answer.
+    IdMap {
+        /// The process whose `/proc/PID/{uid_map,gid_map}` to write.
+        pid: i32,
+        /// `uid_map` lines.
+        uid: String,
+        /// `gid_map` lines.
+        gid: String,
+    },
     /// The init waits for `run`.
     Ready,
     /// Every step before execve passed; the init waits on the FIFO (if any), then execs.
@@ -143,6 +152,22 @@ impl Spawned {
         self.control.write_all(payload)
     }
 
+    /// Write a user namespace's id maps, then answer `idmap`. An unprivileged parent may only
+    /// map its own ids, and must deny setgroups first.
+    pub fn write_id_maps(&mut self, pid: i32, uid: &str, gid: &str) -> io::Result<()> {
+        let proc = PathBuf::from(format!("/proc/{pid}"));
+        let write = |file: &str, text: &str| {
+            std::fs::write(proc.join(file), text)
+                .map_err(|e| io::Error::other(format!("writing /proc/{pid}/{file}: {e}")))
+        };
+        if !rustix::process::geteuid().is_root() {
+            write("setgroups", "deny")?;
+        }
+        write("uid_map", uid)?;
+        write("gid_map", gid)?;
+        self.send(br#"{"type":"idmap-done"}"#)
+    }
+
     /// Answer `ready`.
     pub fn send_run(&mut self) -> io::Result<()> {
         self.send(br#"{"type":"run"}"#)
@@ -174,6 +199,14 @@ impl Spawned {
                     .and_then(|p| i32::try_from(p).ok())
                     .ok_or_else(|| io::Error::other("bad pid message"))?,
             ),
+            Some("idmap") => Message::IdMap {
+                pid: msg["pid"]
+                    .as_i64()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .ok_or_else(|| io::Error::other("bad idmap message"))?,
+                uid: msg["uidMappings"].as_str().unwrap_or_default().to_string(),
+                gid: msg["gidMappings"].as_str().unwrap_or_default().to_string(),
+            },
             Some("ready") => Message::Ready,
             Some("created") => Message::Created,
             Some("error") => Message::Error(msg),

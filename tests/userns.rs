@@ -1,0 +1,135 @@
+//! User namespaces: the init unshares one, the parent writes its id maps, the container runs
+//! as root inside. Rootless: `ocirun` run by an unprivileged user.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::process::Command;
+
+use common::{Bundle, bin, root_or_skip, stderr, stdout};
+
+const USERNS: &str = r#""linux":{"namespaces":[{"type":"user"},{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#;
+const PLAIN: &str = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#;
+
+fn with_maps(config: &str, host: u32, size: u32) -> String {
+    let maps = format!(
+        r#"{USERNS},"uidMappings":[{{"containerID":0,"hostID":{host},"size":{size}}}],"gidMappings":[{{"containerID":0,"hostID":{host},"size":{size}}}]"#
+    );
+    config.replace(PLAIN, &maps)
+}
+
+fn chown_tree(path: &std::path::Path, id: u32) {
+    let ok = Command::new("chown")
+        .arg("-R")
+        .arg(format!("{id}:{id}"))
+        .arg(path)
+        .status()
+        .expect("chown");
+    assert!(ok.success());
+}
+
+#[test]
+fn rootless_run_by_an_unprivileged_user() {
+    if !root_or_skip("rootless_run_by_an_unprivileged_user") {
+        return;
+    }
+    let b = Bundle::new("rootless");
+    let nobody = 65534;
+    let script = "id; cat /proc/self/uid_map /proc/self/gid_map; grep CapEff /proc/self/status; hostname; echo hi > /out/x";
+    b.write_config(&with_maps(
+        &b.config(&["sh", "-c", script], "", ""),
+        nobody,
+        1,
+    ));
+    // The bundle belongs to the user, as a rootless bundle does.
+    for d in ["rootfs", "out", "state"] {
+        chown_tree(&b.dir.join(d), nobody);
+    }
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin("ocirun"))
+        .arg("--root")
+        .arg(b.dir.join("state"))
+        .arg("--init")
+        .arg(bin("ocinit"))
+        .args(["run", "-b", b.dir.to_str().expect("utf8"), &b.id])
+        .output()
+        .expect("setpriv");
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        out,
+        [
+            "uid=0 gid=0",
+            "0 65534 1",
+            "0 65534 1",
+            "CapEff: 000001ffffffffff",
+            "box"
+        ]
+    );
+    let meta = std::fs::metadata(b.out("x")).expect("written by the container");
+    assert_eq!(
+        (meta.uid(), meta.gid()),
+        (nobody, nobody),
+        "container root is the user on the host"
+    );
+}
+
+#[test]
+fn user_namespace_with_an_id_range() {
+    if !root_or_skip("user_namespace_with_an_id_range") {
+        return;
+    }
+    let b = Bundle::new("idrange");
+    let script = "id; cat /proc/self/uid_map; touch /out/by-1000";
+    let config = with_maps(
+        &b.config(
+            &["sh", "-c", script],
+            r#","user":{"uid":1000,"gid":1000}"#,
+            "",
+        ),
+        100_000,
+        65536,
+    );
+    chown_tree(&b.dir.join("rootfs"), 100_000);
+    chown_tree(&b.dir.join("out"), 101_000);
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out: Vec<String> = stdout(&o)
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(out, ["uid=1000 gid=1000", "0 100000 65536"]);
+    assert_eq!(
+        std::fs::metadata(b.out("by-1000")).expect("file").uid(),
+        101_000
+    );
+}
+
+#[test]
+fn id_mappings_are_validated() {
+    if !root_or_skip("id_mappings_are_validated") {
+        return;
+    }
+    let b = Bundle::new("badmaps");
+    let base = b.config(&["true"], "", "");
+    let cases = [
+        (base.replace(PLAIN, USERNS), "linux.uidMappings: validate: a user namespace needs id mappings"),
+        (
+            base.replace(PLAIN, &format!(r#"{PLAIN},"uidMappings":[{{"containerID":0,"hostID":1,"size":1}}]"#)),
+            "linux.uidMappings: validate: id mappings need a new user namespace",
+        ),
+        (with_maps(&base, 100_000, 0), "linux.uidMappings[0].size (0): validate: zero"),
+        (
+            base.replace(PLAIN, &format!(r#"{USERNS},"uidMappings":[{{"containerID":0,"hostID":-5,"size":1}}],"gidMappings":[]"#)),
+            "linux.uidMappings[0].hostID (-5): validate: out of range for a 32-bit unsigned id",
+        ),
+    ];
+    for (config, expected) in cases {
+        let o = b.run(&config);
+        assert!(stderr(&o).contains(expected), "{expected}: {}", stderr(&o));
+    }
+}

@@ -299,8 +299,11 @@ fn run_detach_leaves_the_container_running() {
     wait_for("the process", || b.out("up").exists());
     assert_eq!(state_status(&b), "running");
     let pid = std::fs::read_to_string(&pid_file).expect("pid file");
-    let comm = std::fs::read_to_string(format!("/proc/{}/comm", pid.trim())).expect("comm");
-    assert_eq!(comm, "sleep\n");
+    // The pid file names the container's process, which goes on to exec `sleep`.
+    let comm = format!("/proc/{}/comm", pid.trim());
+    wait_for("the exec of sleep", || {
+        std::fs::read_to_string(&comm).is_ok_and(|c| c == "sleep\n")
+    });
     assert!(b.ocirun(&["kill", &b.id, "KILL"]).status.success());
     wait_for("stopped", || state_status(&b) == "stopped");
     assert!(b.ocirun(&["delete", &b.id]).status.success());

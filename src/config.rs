@@ -210,6 +210,8 @@ pub struct Config<'a> {
     pub uid_mappings: Option<Value<'a>>,
     /// `linux.gidMappings` (validated), with a user namespace.
     pub gid_mappings: Option<Value<'a>>,
+    /// `linux.sysctl` (validated against the namespaces), if given.
+    pub sysctl: Option<Value<'a>>,
     /// `linux.readonlyPaths` (absolute paths), if given.
     pub readonly_paths: Option<Value<'a>>,
     /// `linux.maskedPaths` (absolute paths), if given.
@@ -610,7 +612,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         for (key, at) in [
             ("timeOffsets", "linux.timeOffsets"),
             ("devices", "linux.devices"),
-            ("sysctl", "linux.sysctl"),
             ("seccomp", "linux.seccomp"),
             ("mountLabel", "linux.mountLabel"),
             ("personality", "linux.personality"),
@@ -647,6 +648,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
     let uid_mappings = id_mappings(linux, "uidMappings", "linux.uidMappings", user_ns)?;
     let gid_mappings = id_mappings(linux, "gidMappings", "linux.gidMappings", user_ns)?;
+    let sysctl = crate::sysctl::validate(linux, namespaces)?;
     let readonly_paths = path_list(
         linux,
         "readonlyPaths",
@@ -694,6 +696,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     };
     Ok(Config {
+        sysctl,
         uid_mappings,
         gid_mappings,
         readonly_paths,

@@ -297,6 +297,8 @@ pub fn build_container(
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
     crate::devices::apply(config, root.as_fd())?;
     rootfs::pivot(config, root)?;
+    // In the container's namespaces, through a procfs of our own (CVE-2025-52881).
+    crate::sysctl::apply(config.sysctl)?;
     // Container paths now; read-only first so that masks sit on top (runc).
     crate::paths::readonly(config)?;
     crate::paths::masked(config)?;

@@ -33,6 +33,8 @@ pub enum Step {
     Devices,
     /// `pivot_root` (or `chroot`) into the rootfs and detaching the old root.
     PivotRoot,
+    /// `linux.sysctl`.
+    Sysctl,
     /// `linux.readonlyPaths`.
     ReadonlyPaths,
     /// `linux.maskedPaths`.
@@ -86,6 +88,7 @@ impl Step {
             Step::Mounts => "mounts",
             Step::Devices => "devices",
             Step::PivotRoot => "pivot-root",
+            Step::Sysctl => "sysctl",
             Step::ReadonlyPaths => "readonly-paths",
             Step::MaskedPaths => "masked-paths",
             Step::Hostname => "hostname",

@@ -22,4 +22,5 @@ pub mod process;
 pub mod protocol;
 pub mod rootfs;
 pub mod sys;
+pub mod sysctl;
 pub mod vm;

@@ -118,3 +118,79 @@ fn path_lists_are_validated() {
         stderr(&o)
     );
 }
+
+#[test]
+fn sysctls_are_written_in_the_containers_namespaces() {
+    if !root_or_skip("sysctls_are_written_in_the_containers_namespaces") {
+        return;
+    }
+    let b = Bundle::new("sysctl");
+    std::fs::create_dir_all(b.dir.join("rootfs/p")).expect("mkdir");
+    let host_forward =
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").expect("host value");
+    // A tmpfs over /proc/sys (CVE-2025-52881 class): the values must reach the kernel anyway,
+    // which a fresh proc mount inside the container shows.
+    let config = b
+        .config(&["sh", "-c", "cat /p/sys/net/ipv4/ip_forward /p/sys/kernel/shmmni /p/sys/kernel/domainname"], "", "")
+        .replace(
+            r#"{"destination":"/proc","type":"proc","source":"proc"},"#,
+            r#"{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/proc/sys","type":"tmpfs","source":"tmpfs"},{"destination":"/p","type":"proc","source":"proc"},"#,
+        )
+        .replace(
+            r#"{"type":"network"}]"#,
+            r#"{"type":"network"}],"sysctl":{"net.ipv4.ip_forward":"1","kernel.shmmni":"1234","kernel/domainname":"example.org"}"#,
+        );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1\n1234\nexample.org\n");
+    assert_eq!(
+        std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").expect("host value"),
+        host_forward,
+        "the host's value changed"
+    );
+}
+
+#[test]
+fn sysctls_outside_the_containers_namespaces_are_refused() {
+    if !root_or_skip("sysctls_outside_the_containers_namespaces_are_refused") {
+        return;
+    }
+    let b = Bundle::new("badsysctl");
+    for (sysctl, namespaces, expected) in [
+        (
+            r#"{"vm.swappiness":"10"}"#,
+            None,
+            "linux.sysctl[0] (vm.swappiness=10): validate: not in a namespace of the container: it would change the host",
+        ),
+        (
+            r#"{"kernel.shmmax":"1","net.ipv4.ip_forward":"1"}"#,
+            Some(r#"[{"type":"mount"},{"type":"ipc"}]"#),
+            "linux.sysctl[1] (net.ipv4.ip_forward=1): validate: needs a new network namespace",
+        ),
+        (
+            r#"{"kernel.hostname":"x"}"#,
+            None,
+            "validate: set the hostname field instead",
+        ),
+        (
+            r#"{"net.//.kernel.x":"1"}"#,
+            None,
+            "validate: not a sysctl name",
+        ),
+        (
+            r#"{"net.ipv4.ip_forward":1}"#,
+            None,
+            "linux.sysctl[0] (net.ipv4.ip_forward=1): validate: expected a string",
+        ),
+    ] {
+        let mut config = b.config(&["true"], "", "").replace(
+            r#"{"type":"network"}]"#,
+            &format!(r#"{{"type":"network"}}],"sysctl":{sysctl}"#),
+        );
+        if let Some(ns) = namespaces {
+            config = config.replace(r#"[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#, ns).replace(r#""hostname":"box","#, "");
+        }
+        let o = b.run(&config);
+        assert!(stderr(&o).contains(expected), "{sysctl}: {}", stderr(&o));
+    }
+}

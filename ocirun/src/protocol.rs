@@ -289,6 +289,14 @@ fn describe(config: &Value, path: &str) -> Option<String> {
             None => (part, None),
         };
         v = v.get(name)?;
+        if let (Some(i), Some(map)) = (index, v.as_object()) {
+            // An object member by position (linux.sysctl[2]): show it as key=value.
+            let (key, value) = map.iter().nth(i)?;
+            let value = value
+                .as_str()
+                .map_or_else(|| value.to_string(), str::to_string);
+            return Some(format!("{key}={value}"));
+        }
         if let Some(i) = index {
             v = v.get(i)?;
             if name == "mounts" {

@@ -82,7 +82,7 @@ pub struct Bundle {
 
 const APPLETS: &[&str] = &[
     "sh", "cat", "id", "hostname", "echo", "sleep", "true", "false", "env", "pwd", "ls", "touch",
-    "printf", "kill", "grep", "test", "stat", "head", "umount", "rm", "readlink", "wc",
+    "printf", "kill", "grep", "test", "stat", "head", "umount", "rm", "mount", "readlink", "wc",
 ];
 
 impl Bundle {

@@ -115,20 +115,6 @@ impl Setup {
             preserved,
             keyring,
         };
-        // Anything else the parent let us inherit is closed before we act on it: a leaked
-        // descriptor of a host directory must never become a cwd or an exec path inside the
-        // container (CVE-2024-21626).
-        let mut keep = [setup.control.as_fd(); 3];
-        if let Some(l) = &setup.log {
-            keep[1] = l.as_fd();
-        }
-        if let Some(f) = &setup.fifo {
-            keep[2] = f.as_fd();
-        }
-        process::close_fds(3 + preserved, &keep).map_err(|e| InitError {
-            step: Step::Setup,
-            ..e
-        })?;
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
                 "unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)",
@@ -140,6 +126,23 @@ impl Setup {
             ));
         }
         Ok(setup)
+    }
+
+    /// Close anything else the parent let us inherit before acting on anything: a leaked
+    /// descriptor of a host directory must never become a cwd or an exec path inside the
+    /// container (CVE-2024-21626).
+    fn close_unannounced(&self) -> Result<(), InitError> {
+        let mut keep = [self.control.as_fd(); 3];
+        if let Some(l) = &self.log {
+            keep[1] = l.as_fd();
+        }
+        if let Some(f) = &self.fifo {
+            keep[2] = f.as_fd();
+        }
+        process::close_fds(3 + self.preserved, &keep).map_err(|e| InitError {
+            step: Step::Setup,
+            ..e
+        })
     }
 
     fn log(&self) -> Log<'_> {
@@ -181,7 +184,10 @@ pub fn main(args: StartupStrings, env: StartupStrings) -> i32 {
     let Some(buffers) = sys::take_buffers() else {
         return 255;
     };
-    match run(&mut setup, buffers) {
+    match setup
+        .close_unannounced()
+        .and_then(|()| run(&mut setup, buffers))
+    {
         Ok(()) => 0,
         Err(e) => {
             report(&setup, &e);

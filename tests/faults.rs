@@ -5,7 +5,7 @@ mod common;
 
 use std::process::Command;
 
-use common::{Bundle, bin, host_mounts, root_or_skip, stderr};
+use common::{Bundle, host_mounts, root_or_skip, stderr};
 
 /// Run the bundle's config through ocirun under strace, failing `syscall` with `errno` the
 /// `when`-th time the traced processes make it. ocirun itself makes none of these calls.
@@ -13,12 +13,7 @@ fn inject(b: &Bundle, syscall: &str, errno: &str) -> String {
     let o = Command::new("strace")
         .args(["-f", "-qq", "-o", "/dev/null", "-e"])
         .arg(format!("inject={syscall}:error={errno}:when=1"))
-        .arg(bin("ocirun"))
-        .arg("--root")
-        .arg(b.dir.join("state"))
-        .arg("--init")
-        .arg(bin("ocinit"))
-        .args(["run", "-b", b.dir.to_str().expect("utf8"), &b.id])
+        .args(b.run_command())
         .output()
         .expect("strace");
     assert!(!o.status.success(), "{syscall}: must fail");

@@ -6,7 +6,7 @@ mod common;
 use std::os::unix::fs::MetadataExt;
 use std::process::Command;
 
-use common::{Bundle, bin, root_or_skip, stderr, stdout};
+use common::{Bundle, root_or_skip, stderr, stdout};
 
 const USERNS: &str = r#""linux":{"namespaces":[{"type":"user"},{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#;
 const PLAIN: &str = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#;
@@ -47,12 +47,7 @@ fn rootless_run_by_an_unprivileged_user() {
     }
     let o = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(bin("ocirun"))
-        .arg("--root")
-        .arg(b.dir.join("state"))
-        .arg("--init")
-        .arg(bin("ocinit"))
-        .args(["run", "-b", b.dir.to_str().expect("utf8"), &b.id])
+        .args(b.run_command())
         .output()
         .expect("setpriv");
     assert!(o.status.success(), "{}", stderr(&o));

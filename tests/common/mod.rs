@@ -162,6 +162,25 @@ impl Bundle {
         )
     }
 
+    /// `ocirun --root <state> --init <ocinit> run -b <bundle> <id>` as arguments, for running it
+    /// under another program (strace, setpriv).
+    pub fn run_command(&self) -> Vec<std::ffi::OsString> {
+        let mut v: Vec<std::ffi::OsString> = vec![
+            bin("ocirun").into(),
+            "--root".into(),
+            self.dir.join("state").into(),
+        ];
+        v.extend([
+            "--init".into(),
+            bin("ocinit").into(),
+            "run".into(),
+            "-b".into(),
+            self.dir.clone().into(),
+            self.id.clone().into(),
+        ]);
+        v
+    }
+
     /// Write `config`, `ocirun run`, return the output.
     pub fn run(&self, config: &str) -> Output {
         self.write_config(config);

@@ -137,6 +137,10 @@ impl Options {
     }
 
     fn word(&mut self, word: JStr<'_>, at: At) -> Result<(), InitError> {
+        // The kernel would get an empty item in the data ("mode=755,"): say so instead.
+        if word.is_empty() {
+            return Err(InitError::invalid(STEP, at, "empty option"));
+        }
         if let Some(&(_, clear, flag)) = FLAG_WORDS
             .iter()
             .find(|(w, _, f)| *f != 0 && word.eq_str(w))
@@ -520,6 +524,17 @@ mod tests {
         assert_eq!(o.flags, g::MS_NOSUID | g::MS_NODEV);
         assert_eq!(o.cleared, g::MS_RDONLY);
         assert!(o.data().is_none());
+    }
+
+    #[test]
+    fn empty_words_are_refused() {
+        // Found by the mount_options fuzz target: "" used to become a trailing "," in the data.
+        let doc = br#"["mode=755",""]"#;
+        let e = Options::parse(Some(Value::root(doc)), 0).expect_err("refused");
+        assert_eq!(
+            (e.at.to_string(), e.why),
+            ("mounts[0].options[1]".to_string(), "empty option")
+        );
     }
 
     #[test]

@@ -489,6 +489,11 @@ fn cases() -> Vec<Case> {
             decode_error("mounts[0].options[0]", NS),
         ),
         case(
+            "empty-option",
+            with_top(r#""mounts":[{"destination":"/x","type":"tmpfs","options":["size=1k",""]}]"#),
+            decode_error("mounts[0].options[1]", "empty option"),
+        ),
+        case(
             "mount-data-page",
             with_top(&format!(
                 r#""mounts":[{{"destination":"/x","type":"tmpfs","options":["{}"]}}]"#,

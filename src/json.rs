@@ -304,20 +304,6 @@ pub enum Kind {
     Object,
 }
 
-impl Kind {
-    /// The name used in error messages ("expected a string").
-    pub fn article_name(self) -> &'static str {
-        match self {
-            Kind::Null => "null",
-            Kind::Bool => "a boolean",
-            Kind::Number => "a number",
-            Kind::String => "a string",
-            Kind::Array => "an array",
-            Kind::Object => "an object",
-        }
-    }
-}
-
 /// One JSON value of a validated document: exactly its bytes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Value<'a> {

@@ -38,7 +38,6 @@ pub const MAX_MESSAGE: usize = 4096;
 pub struct Line<const N: usize> {
     buf: [u8; N],
     len: usize,
-    overflow: bool,
 }
 
 impl<const N: usize> Line<N> {
@@ -47,18 +46,12 @@ impl<const N: usize> Line<N> {
         Line {
             buf: [0; N],
             len: 0,
-            overflow: false,
         }
     }
 
     /// The text written so far.
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.get(..self.len).unwrap_or_default()
-    }
-
-    /// True if something did not fit.
-    pub fn overflowed(&self) -> bool {
-        self.overflow
     }
 
     /// Append `s` as the contents of a JSON string (quotes not included).
@@ -90,10 +83,7 @@ impl<const N: usize> fmt::Write for Line<N> {
                 self.len = end;
                 Ok(())
             }
-            None => {
-                self.overflow = true;
-                Err(fmt::Error)
-            }
+            None => Err(fmt::Error),
         }
     }
 }

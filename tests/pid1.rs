@@ -16,6 +16,17 @@ fn ocinit(args: &[&str]) -> Command {
     cmd
 }
 
+/// stdout of `sh -c script`.
+fn sh(script: &str) -> String {
+    stdout(
+        &Command::new("sh")
+            .arg("-c")
+            .arg(script)
+            .output()
+            .expect("sh"),
+    )
+}
+
 fn code(args: &[&str]) -> Option<i32> {
     ocinit(args)
         .stdout(Stdio::null())
@@ -192,13 +203,7 @@ fn listen_pid_is_rewritten_for_the_child() {
         r#"export LISTEN_PID=$$; exec {} -- sh -c 'echo $LISTEN_PID $$'"#,
         bin("ocinit").display()
     );
-    let out = stdout(
-        &Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("sh"),
-    );
+    let out = sh(&script);
     let ids: Vec<&str> = out.split_whitespace().collect();
     assert_eq!(ids.len(), 2, "{out}");
     assert_eq!(ids[0], ids[1], "LISTEN_PID must name the child");
@@ -296,13 +301,7 @@ fn parent_death_signal_reaches_the_child() {
         "{} -p TERM -- sleep 30 >/dev/null 2>&1 & echo $!; sleep 0.3",
         bin("ocinit").display()
     );
-    let out = stdout(
-        &Command::new("sh")
-            .arg("-c")
-            .arg(script)
-            .output()
-            .expect("sh"),
-    );
+    let out = sh(&script);
     let pid = out.trim();
     let deadline = Instant::now() + Duration::from_secs(5);
     while std::path::Path::new(&format!("/proc/{pid}/status")).exists()

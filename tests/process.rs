@@ -291,3 +291,43 @@ fn a_session_keyring_of_its_own() {
         stdout(&o)
     );
 }
+
+#[test]
+fn exec_failure_after_the_fifo_is_one_clear_line() {
+    if !root_or_skip("exec_failure_after_the_fifo_is_one_clear_line") {
+        return;
+    }
+    let b = Bundle::new("execfail");
+    // Executable, so the lookup passes; its interpreter is missing, so execve fails.
+    let script = b.dir.join("rootfs/bin/bad.sh");
+    std::fs::write(&script, "#!/no/such/interpreter\n").expect("write");
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
+    let config = b.config(&["/bin/bad.sh"], "", "");
+    // run: the parent hears it and says it once.
+    let o = b.run(&config);
+    assert!(!o.status.success());
+    assert_eq!(
+        stderr(&o),
+        "ocirun: init failed at process.args[0] (/bin/bad.sh): execve: No such file or directory\n"
+    );
+    // create + start: the parent of create is gone; the init says it on the process's stderr.
+    b.write_config(&config);
+    let (ok, err) = b.create(&[]);
+    assert!(ok, "{err}");
+    assert!(
+        b.ocirun(&["start", &b.id]).status.success(),
+        "start hands over; the exec fails after it"
+    );
+    let log = b.dir.join("create.log");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while std::fs::read_to_string(&log).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "no error line");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(100));
+    assert_eq!(
+        std::fs::read_to_string(&log).expect("log"),
+        "ocinit: exec: process.args[0]: execve: no such file or directory\n"
+    );
+}

@@ -12,9 +12,9 @@ use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{AtFlags, FileType, Mode};
 use rustix::io::Errno;
 
-use crate::config::{Config, member};
+use crate::config::Config;
 use crate::error::{At, Context, InitError, Op, Step};
-use crate::mounts::{self, Mount};
+use crate::mounts;
 
 const STEP: Step = Step::Devices;
 
@@ -37,19 +37,6 @@ const LINKS: [(&str, &str); 5] = [
     ("stdout", "/proc/self/fd/1"),
     ("stderr", "/proc/self/fd/2"),
 ];
-
-/// True when `mounts[]` bind-mounts something on `/dev`: the config brings its own.
-fn dev_is_bound(config: &Config<'_>) -> Result<bool, InitError> {
-    for (i, m) in config.mounts.iter().flat_map(|v| v.elements()).enumerate() {
-        let is_dev = member(m, "destination")
-            .and_then(|d| d.as_str())
-            .is_some_and(|d| d.eq_str("/dev"));
-        if is_dev && Mount::decode(m, i)?.options.is_bind() {
-            return Ok(true);
-        }
-    }
-    Ok(false)
-}
 
 fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(), InitError> {
     let at = At::NONE;
@@ -133,9 +120,10 @@ fn bind_host_device(dev: BorrowedFd<'_>, name: &str) -> Result<(), InitError> {
     .ctx(STEP, Op::Mount, at)
 }
 
-/// Create the default devices and links under the rootfs's `/dev`.
-pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>) -> Result<(), InitError> {
-    if !config.namespaces.has(g::CLONE_NEWNS) || dev_is_bound(config)? {
+/// Create the default devices and links under the rootfs's `/dev`, unless `mounts[]` bound a
+/// `/dev` of its own (`dev_bound`).
+pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Result<(), InitError> {
+    if !config.namespaces.has(g::CLONE_NEWNS) || dev_bound {
         return Ok(());
     }
     // An O_PATH handle resolved inside the root: every *at call below stays in this directory.

@@ -299,9 +299,9 @@ pub fn build_container(
     }
     // Mount work happens while the host's paths are still reachable (bind sources).
     let root = rootfs::prepare(config)?;
-    rootfs::mount_all(config, &root)?;
+    let dev_bound = rootfs::mount_all(config, &root)?;
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
-    crate::devices::apply(config, root.as_fd())?;
+    crate::devices::apply(config, root.as_fd(), dev_bound)?;
     rootfs::pivot(config, root)?;
     // In the container's namespaces, through a procfs of our own (CVE-2025-52881).
     crate::sysctl::apply(config.sysctl)?;

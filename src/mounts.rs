@@ -414,11 +414,14 @@ fn mount_at(
     )
 }
 
-/// Mount `mounts[i]` for every entry, in order, inside `root`.
-pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<(), InitError> {
+/// Mount `mounts[i]` for every entry, in order, inside `root`. Returns true when one of them
+/// bind-mounted `/dev` (the config then brings its own devices).
+pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError> {
+    let mut dev_bound = false;
     for (i, m) in mounts.elements().enumerate() {
         let m = Mount::decode(m, i)?;
         let destination = CPath::decode(m.destination, STEP, At::item("mounts[].destination", i))?;
+        dev_bound |= m.options.is_bind() && m.destination.eq_str("/dev");
         if m.options.is_bind() {
             bind(root, &m, &destination)?;
         } else {
@@ -443,7 +446,7 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<(), InitError> {
             )?;
         }
     }
-    Ok(())
+    Ok(dev_bound)
 }
 
 fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {

@@ -10,7 +10,7 @@ use core::ffi::CStr;
 use core::fmt::Write as _;
 
 use linux_raw_sys::general as g;
-use rustix::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
@@ -190,11 +190,8 @@ pub fn take_signals() -> Result<(SigSet, OwnedFd), Errno> {
 
 /// Close every descriptor from 3 up except `keep` (the supervisor needs nothing else).
 pub fn close_all_but(keep: BorrowedFd<'_>) {
-    let k = u32::try_from(keep.as_raw_fd()).unwrap_or(u32::MAX);
-    if k > 3 {
-        let _ = sys::close_range(3, k - 1);
-    }
-    let _ = sys::close_range(k.saturating_add(1).max(3), u32::MAX);
+    // Best effort: nothing here may stop the supervisor.
+    let _ = crate::process::close_fds(3, &[keep]);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -73,11 +73,11 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     Ok(root)
 }
 
-/// Apply `mounts[]` inside the rootfs.
-pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<(), InitError> {
+/// Apply `mounts[]` inside the rootfs; true when one of them bound `/dev`.
+pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<bool, InitError> {
     match config.mounts {
         Some(list) => mounts::apply(root.as_fd(), list),
-        None => Ok(()),
+        None => Ok(false),
     }
 }
 

@@ -5,6 +5,7 @@
 //! as its child (the standard sequence minus the handshake and the FIFO), reaps, and powers the
 //! machine off when the process exits, printing its status on the console first.
 
+use core::ffi::CStr;
 use core::fmt::Write as _;
 
 use linux_raw_sys::general as g;
@@ -25,59 +26,54 @@ use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
 pub const DEFAULT_CONFIG: &str = "/etc/ocinit/config.json";
 
 /// The file systems every VM needs: (source, target, type, flags, data).
-const VM_MOUNTS: [(&str, &str, &str, u32, &str); 4] = [
+const VM_MOUNTS: [(&CStr, &CStr, &CStr, u32, Option<&CStr>); 4] = [
     (
-        "proc",
-        "/proc",
-        "proc",
+        c"proc",
+        c"/proc",
+        c"proc",
         g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
-        "",
+        None,
     ),
     (
-        "sysfs",
-        "/sys",
-        "sysfs",
+        c"sysfs",
+        c"/sys",
+        c"sysfs",
         g::MS_NOSUID | g::MS_NODEV | g::MS_NOEXEC,
-        "",
+        None,
     ),
-    ("devtmpfs", "/dev", "devtmpfs", g::MS_NOSUID, "mode=0755"),
     (
-        "tmpfs",
-        "/run",
-        "tmpfs",
+        c"devtmpfs",
+        c"/dev",
+        c"devtmpfs",
+        g::MS_NOSUID,
+        Some(c"mode=0755"),
+    ),
+    (
+        c"tmpfs",
+        c"/run",
+        c"tmpfs",
         g::MS_NOSUID | g::MS_NODEV,
-        "mode=0755",
+        Some(c"mode=0755"),
     ),
 ];
-
-fn c_path<'b>(s: &str, buf: &'b mut [u8; 64]) -> &'b core::ffi::CStr {
-    let n = s.len().min(63);
-    buf.get_mut(..n)
-        .unwrap_or_default()
-        .copy_from_slice(s.as_bytes().get(..n).unwrap_or_default());
-    buf[n] = 0;
-    core::ffi::CStr::from_bytes_until_nul(buf.get(..=n).unwrap_or(b"\0")).unwrap_or(c"")
-}
 
 /// Mount `/proc`, `/sys`, `/dev` and `/run`. A mount that fails is reported and skipped (an
 /// init that gives up here would panic the kernel); one already in place is kept.
 fn mount_basics() {
     for (source, target, fs_type, flags, data) in VM_MOUNTS {
-        let (mut a, mut b, mut c, mut d) = ([0u8; 64], [0u8; 64], [0u8; 64], [0u8; 64]);
-        let target_c = c_path(target, &mut b);
-        let _ = rustix::fs::mkdir(target_c, Mode::from_raw_mode(0o755));
-        let data_c = (!data.is_empty()).then(|| c_path(data, &mut d));
-        let flags = MountFlags::from_bits_retain(flags);
+        let _ = rustix::fs::mkdir(target, Mode::from_raw_mode(0o755));
         match rustix::mount::mount(
-            c_path(source, &mut a),
-            target_c,
-            c_path(fs_type, &mut c),
-            flags,
-            data_c,
+            source,
+            target,
+            fs_type,
+            MountFlags::from_bits_retain(flags),
+            data,
         ) {
             Ok(()) | Err(Errno::BUSY) => {}
             Err(e) => say(format_args!(
-                "boot: mount {target} ({fs_type}): {}",
+                "boot: mount {} ({}): {}",
+                target.to_str().unwrap_or("?"),
+                fs_type.to_str().unwrap_or("?"),
                 errno_text(e)
             )),
         }

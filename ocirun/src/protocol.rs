@@ -9,6 +9,8 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
+use std::sync::mpsc;
+use std::time::Duration;
 
 use rustix::fs::{MemfdFlags, SealFlags};
 use rustix::io::FdFlags;
@@ -66,6 +68,8 @@ pub struct Spawned {
     /// The process we spawned (the container process unless the init forked for a PID namespace).
     pub child: Child,
     control: UnixStream,
+    /// Signals when the log forwarder has printed everything (the init's log end is closed).
+    log_drained: mpsc::Receiver<()>,
 }
 
 /// Copy `init` into a memfd and seal it: nothing, in a container or not, can ever write to the
@@ -131,9 +135,13 @@ impl Spawned {
         let child = cmd.spawn()?;
         // Our copies of the init's ends: closing them lets EOF mean "the init is gone".
         drop((init_end, log_write, launch.fifo, binary));
-        forward_log(log_read, launch.debug);
+        let log_drained = forward_log(log_read, launch.debug);
 
-        let mut spawned = Spawned { child, control };
+        let mut spawned = Spawned {
+            child,
+            control,
+            log_drained,
+        };
         match spawned.send(launch.config) {
             // The init stopped reading: it has sent an error frame saying why (too large, ...),
             // which the caller reads next.
@@ -168,6 +176,13 @@ impl Spawned {
         self.send(br#"{"type":"idmap-done"}"#)
     }
 
+    /// Let the forwarder print the init's last log lines (warnings sent just before exec or
+    /// an error) before the caller exits. Bounded: a log end inherited by something that
+    /// outlives the init must not hang us.
+    fn wait_log_drained(&self) {
+        let _ = self.log_drained.recv_timeout(Duration::from_secs(2));
+    }
+
     /// Answer `ready`.
     pub fn send_run(&mut self) -> io::Result<()> {
         self.send(br#"{"type":"run"}"#)
@@ -179,7 +194,10 @@ impl Spawned {
         let mut got = 0;
         while got < 4 {
             match self.control.read(&mut header[got..])? {
-                0 if got == 0 => return Ok(Message::Eof),
+                0 if got == 0 => {
+                    self.wait_log_drained();
+                    return Ok(Message::Eof);
+                }
                 0 => return Err(io::Error::other("init sent a truncated frame")),
                 n => got += n,
             }
@@ -209,7 +227,10 @@ impl Spawned {
             },
             Some("ready") => Message::Ready,
             Some("created") => Message::Created,
-            Some("error") => Message::Error(msg),
+            Some("error") => {
+                self.wait_log_drained();
+                Message::Error(msg)
+            }
             _ => {
                 return Err(io::Error::other(format!(
                     "init sent an unknown message: {msg}"
@@ -221,7 +242,8 @@ impl Spawned {
 
 /// Print the init's log lines (JSON `{"level","msg"}`) on our stderr. Errors are skipped: they
 /// also arrive on the control channel, which renders them with the config's values.
-fn forward_log(read: OwnedFd, debug: bool) {
+fn forward_log(read: OwnedFd, debug: bool) -> mpsc::Receiver<()> {
+    let (drained, log_drained) = mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(File::from(read)).lines() {
             let Ok(line) = line else { break };
@@ -236,7 +258,9 @@ fn forward_log(read: OwnedFd, debug: bool) {
                 v["msg"].as_str().unwrap_or(&line)
             );
         }
+        let _ = drained.send(());
     });
+    log_drained
 }
 
 /// Render an init error for humans:

@@ -218,6 +218,13 @@ pub struct Config<'a> {
     pub masked_paths: Option<Value<'a>>,
     /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
     pub stay_pid1: bool,
+    /// `linux.seccomp` (validated), if given.
+    pub seccomp: Option<Value<'a>>,
+    /// The annotation `run.oci.seccomp_fail_unknown_syscall` is present.
+    pub seccomp_fail_unknown: bool,
+    /// The annotation `run.oci.seccomp_bpf_data`: a precompiled filter that replaces the
+    /// compiled one (base64, validated).
+    pub seccomp_bpf: Option<JStr<'a>>,
 }
 
 fn type_error(want: Kind, at: At) -> InitError {
@@ -612,7 +619,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         for (key, at) in [
             ("timeOffsets", "linux.timeOffsets"),
             ("devices", "linux.devices"),
-            ("seccomp", "linux.seccomp"),
             ("mountLabel", "linux.mountLabel"),
             ("personality", "linux.personality"),
             ("memoryPolicy", "linux.memoryPolicy"),
@@ -695,7 +701,32 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
             }
         }
     };
+    let seccomp = linux.and_then(|l| member(l, "seccomp"));
+    if let Some(s) = seccomp {
+        crate::seccomp::validate(s)?;
+    }
+    let annotations = member(root, "annotations");
+    let seccomp_fail_unknown = annotations
+        .and_then(|a| member(a, crate::seccomp::FAIL_UNKNOWN))
+        .is_some();
+    let seccomp_bpf = match annotations.and_then(|a| member(a, crate::seccomp::BPF_DATA)) {
+        None => None,
+        Some(v) => {
+            let text = string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]"))?;
+            let mut scratch = [linux_raw_sys::ptrace::sock_filter {
+                code: 0,
+                jt: 0,
+                jf: 0,
+                k: 0,
+            }; crate::seccomp::limits::INSNS];
+            crate::seccomp::decode_precompiled(text, &mut scratch)?;
+            Some(text)
+        }
+    };
     Ok(Config {
+        seccomp,
+        seccomp_fail_unknown,
+        seccomp_bpf,
         sysctl,
         uid_mappings,
         gid_mappings,

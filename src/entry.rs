@@ -221,6 +221,7 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         strings,
         argv,
         envp,
+        filter,
     } = buffers;
     let control = setup.control.as_fd();
 
@@ -246,7 +247,25 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let mut strings = process::Strings::new(strings);
     let mut argv = CStrArray::new(argv);
     let mut envp = CStrArray::new(envp);
-    let path = prepare_process(&config, &setup.log(), &mut strings, &mut argv, &mut envp)?;
+    // Compiled now so that a bad profile fails `create`, not `start`.
+    let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
+    let early = seccomp
+        .as_ref()
+        .filter(|_| !config.process.no_new_privileges);
+    if early.is_some() {
+        // The profile may forbid close_range once loaded: close everything unannounced now
+        // (nothing the init opens later outlives its step).
+        setup.close_unannounced()?;
+    }
+    let path = prepare_process(
+        &config,
+        &setup.log(),
+        &mut strings,
+        &mut argv,
+        &mut envp,
+        early,
+        Some(control),
+    )?;
 
     // Everything that can fail before execve has passed: the container is created.
     protocol::send_simple(control, "created", Step::Handshake)?;
@@ -254,7 +273,19 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         process::wait_fifo(fifo)?;
     }
     let keep: [BorrowedFd<'_>; 2] = [control, setup.log.as_ref().map_or(control, |l| l.as_fd())];
-    process::close_fds(3 + setup.preserved, &keep)?;
+    match process::close_fds(3 + setup.preserved, &keep) {
+        // Loaded before the capability drop, the profile forbids close_range; everything was
+        // closed before the load.
+        Err(e) if early.is_some() && matches!(e.errno, Some(Errno::NOSYS | Errno::PERM)) => {}
+        r => r?,
+    }
+    if let Some(filter) = seccomp
+        .as_ref()
+        .filter(|_| config.process.no_new_privileges)
+    {
+        // With no_new_privs: as late as possible, so the fewest init syscalls run under it.
+        crate::seccomp::load(filter, Some(control))?;
+    }
     if config.stay_pid1 {
         // The user process runs as our child; we stay as its reaper (docs/PID1.md).
         return Err(crate::pid1::stay(path, &argv, &envp));
@@ -319,6 +350,8 @@ pub fn prepare_process<'s>(
     strings: &mut process::Strings<'s>,
     argv: &mut CStrArray<'s>,
     envp: &mut CStrArray<'s>,
+    early_seccomp: Option<&crate::seccomp::Filter<'_>>,
+    control: Option<BorrowedFd<'_>>,
 ) -> Result<&'s CStr, InitError> {
     let p = &config.process;
     // Before anything else of the process, so nothing later can gain privileges.
@@ -332,6 +365,10 @@ pub fn prepare_process<'s>(
     process::arguments(p, strings, argv)?;
     // Raising a hard limit needs CAP_SYS_RESOURCE, which the user switch may drop.
     process::rlimits(p)?;
+    if let Some(filter) = early_seccomp {
+        // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: before the drop.
+        crate::seccomp::load(filter, control)?;
+    }
     // The bounding set needs CAP_SETPCAP: cut it before the switch; keep caps across it.
     let caps = caps::before_user_switch(p, log)?;
     process::switch_user(p)?;
@@ -343,6 +380,27 @@ pub fn prepare_process<'s>(
     // Resolved as the user with its final capabilities, before the FIFO: "not found" is a
     // create-time error (runc).
     process::lookup(argv, envp, strings)
+}
+
+/// The container's seccomp filter: the precompiled annotation if given, else `linux.seccomp`
+/// compiled; `None` without either.
+pub fn seccomp_filter<'b>(
+    config: &Config<'_>,
+    log: &Log<'_>,
+    buf: &'b mut [linux_raw_sys::ptrace::sock_filter; crate::seccomp::limits::INSNS],
+) -> Result<Option<crate::seccomp::Filter<'b>>, InitError> {
+    if let Some(data) = config.seccomp_bpf {
+        let flags = match config.seccomp {
+            Some(s) => crate::seccomp::flags(s)?,
+            None => 0,
+        };
+        let program = crate::seccomp::decode_precompiled(data, buf)?;
+        return Ok(Some(crate::seccomp::Filter { program, flags }));
+    }
+    config
+        .seccomp
+        .map(|s| crate::seccomp::compile(s, config.seccomp_fail_unknown, log, buf))
+        .transpose()
 }
 
 /// `unshare(CLONE_NEWUSER)`, then ask the parent to write our id maps (only a process outside

@@ -57,6 +57,8 @@ pub enum Step {
     Rlimits,
     /// `process.capabilities`.
     Capabilities,
+    /// `linux.seccomp`: compiling and loading the filter.
+    Seccomp,
     /// `process.env`.
     Env,
     /// Finding `process.args[0]` inside the container.
@@ -100,6 +102,7 @@ impl Step {
             Step::Prctl => "prctl",
             Step::Rlimits => "rlimits",
             Step::Capabilities => "capabilities",
+            Step::Seccomp => "seccomp",
             Step::Env => "env",
             Step::Lookup => "lookup",
             Step::ExecFifo => "exec-fifo",
@@ -194,6 +197,8 @@ pub enum Op {
     Sigprocmask,
     /// `read` of a file.
     Read,
+    /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
+    Seccomp,
 }
 
 impl Op {
@@ -240,6 +245,7 @@ impl Op {
             Op::Signalfd => "signalfd",
             Op::Sigprocmask => "rt_sigprocmask",
             Op::Read => "read",
+            Op::Seccomp => "seccomp",
         }
     }
 }

@@ -236,7 +236,23 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
 
 /// End (exclusive) of the string whose opening quote is at `i`. Input must be valid.
 fn string_end(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
     i += 1;
+    // Eight bytes at a time while none of them is a quote or a backslash (configs are mostly
+    // long plain strings: paths, syscall names).
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        if has_zero_byte(v ^ (ONES * u64::from(b'"')))
+            || has_zero_byte(v ^ (ONES * u64::from(b'\\')))
+        {
+            break;
+        }
+        i += 8;
+    }
     while let Some(&c) = b.get(i) {
         match c {
             b'\\' => i += 2,
@@ -391,6 +407,18 @@ impl<'a> Value<'a> {
         }
     }
 
+    /// The values of several members in one pass over the object, `null` as absent (see
+    /// [`Value::get`] for duplicates).
+    pub fn fields<const N: usize>(self, keys: [&str; N]) -> [Option<Value<'a>>; N] {
+        let mut found = [None; N];
+        for (k, v) in self.members() {
+            if let Some(slot) = keys.iter().position(|key| k.eq_str(key)) {
+                found[slot] = (v.kind() != Kind::Null).then_some(v);
+            }
+        }
+        found
+    }
+
     /// The value of member `key`. With duplicate keys the last one wins, as in Go's decoder
     /// (the one runc uses).
     pub fn get(self, key: &str) -> Option<Value<'a>> {
@@ -517,6 +545,13 @@ impl<'a> JStr<'a> {
             n += len;
         }
         Some(n)
+    }
+}
+
+impl core::fmt::Display for JStr<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        use core::fmt::Write as _;
+        self.chars().try_for_each(|c| f.write_char(c))
     }
 }
 

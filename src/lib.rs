@@ -21,6 +21,7 @@ pub mod pid1;
 pub mod process;
 pub mod protocol;
 pub mod rootfs;
+pub mod seccomp;
 pub mod sys;
 pub mod sysctl;
 pub mod vm;

@@ -273,6 +273,38 @@ pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     .map(drop)
 }
 
+/// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`—Load a filter on this thread. Returns the
+/// notify listener when `flags` has `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
+pub fn seccomp_set_mode_filter(
+    flags: u32,
+    program: &[linux_raw_sys::ptrace::sock_filter],
+) -> Result<Option<OwnedFd>, Errno> {
+    use linux_raw_sys::ptrace as p;
+    let fprog = p::sock_fprog {
+        len: u16::try_from(program.len()).map_err(|_| Errno::INVAL)?,
+        filter: program.as_ptr().cast_mut(),
+    };
+    let args = [
+        p::SECCOMP_SET_MODE_FILTER as usize,
+        flags as usize,
+        (&raw const fprog) as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: `fprog` and the instructions it points to live on this frame and in `program`
+    // for the call; the kernel copies them and never writes through the pointer.
+    let ret = check(unsafe { syscall6(g::__NR_seccomp, args) })?;
+    if flags & p::SECCOMP_FILTER_FLAG_NEW_LISTENER == 0 {
+        return Ok(None);
+    }
+    #[expect(clippy::cast_possible_truncation, reason = "descriptors fit in i32")]
+    #[expect(clippy::cast_possible_wrap, reason = "descriptors fit in i32")]
+    let fd = ret as i32;
+    // SAFETY: with NEW_LISTENER the kernel just returned a new descriptor; nothing else owns it.
+    Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
+}
+
 /// `mount_setattr(fd, "", AT_EMPTY_PATH | [AT_RECURSIVE], {set, clr, propagation})`—Change
 /// the attributes of the mount `fd` refers to (and, with `recursive`, of every mount below it).
 pub fn mount_setattr(
@@ -353,6 +385,8 @@ pub struct Buffers {
     pub argv: [usize; MAX_STRINGS + 1],
     /// Pointer slots for envp.
     pub envp: [usize; MAX_STRINGS + 1],
+    /// The compiled seccomp filter.
+    pub filter: [linux_raw_sys::ptrace::sock_filter; crate::seccomp::limits::INSNS],
 }
 
 /// Hand out the process's [`Buffers`]; `None` after the first call.
@@ -363,6 +397,12 @@ pub fn take_buffers() -> Option<&'static mut Buffers> {
         strings: [0; MAX_CONFIG],
         argv: [0; MAX_STRINGS + 1],
         envp: [0; MAX_STRINGS + 1],
+        filter: [linux_raw_sys::ptrace::sock_filter {
+            code: 0,
+            jt: 0,
+            jf: 0,
+            k: 0,
+        }; crate::seccomp::limits::INSNS],
     };
     if TAKEN.swap(true, Ordering::AcqRel) {
         return None;

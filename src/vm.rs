@@ -121,6 +121,7 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
         strings,
         argv,
         envp,
+        filter,
     } = buffers;
     let path = env
         .filter_map(|e| e.to_bytes().strip_prefix(b"OCINIT_CONFIG="))
@@ -156,21 +157,27 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
             let mut strings = crate::process::Strings::new(strings);
             let mut argv = CStrArray::new(argv);
             let mut envp = CStrArray::new(envp);
+            let log = crate::protocol::Log {
+                fd: None,
+                debug: false,
+            };
+            let nnp = config.process.no_new_privileges;
             let result: Result<(), InitError> = crate::entry::build_container(&config, None)
-                .and_then(|_| {
-                    crate::entry::prepare_process(
+                .and_then(|_| crate::entry::seccomp_filter(&config, &log, filter))
+                .and_then(|seccomp| {
+                    let exe = crate::entry::prepare_process(
                         &config,
-                        &crate::protocol::Log {
-                            fd: None,
-                            debug: false,
-                        },
+                        &log,
                         &mut strings,
                         &mut argv,
                         &mut envp,
-                    )
-                })
-                .and_then(|exe| {
+                        seccomp.as_ref().filter(|_| !nnp),
+                        None,
+                    )?;
                     sys::set_signal_mask(mask).ctx(Step::Exec, Op::Sigprocmask, At::NONE)?;
+                    if let Some(filter) = seccomp.as_ref().filter(|_| nnp) {
+                        crate::seccomp::load(filter, None)?;
+                    }
                     Err(crate::process::exec(exe, &argv, &envp))
                 });
             if let Err(e) = result {

@@ -1,0 +1,380 @@
+#!/usr/bin/env python3
+"""Generate src/seccomp/syscalls.rs from a Linux source tree's own syscall tables.
+
+Usage: python3 src/seccomp/gen_syscalls.py KERNEL_SRC_DIR > src/seccomp/syscalls.rs
+
+Reads (paths relative to KERNEL_SRC_DIR):
+  Makefile                                   VERSION/PATCHLEVEL/SUBLEVEL/EXTRAVERSION
+  arch/x86/entry/syscalls/syscall_64.tbl     x86_64 (abis common, 64) and x32 (common, x32)
+  arch/x86/entry/syscalls/syscall_32.tbl     i386 (abi i386)
+  scripts/syscall.tbl                        aarch64, with the abis of syscall_abis_64 from
+  scripts/Makefile.asm-headers               (the default: common,64) plus
+  arch/arm64/kernel/Makefile.syscalls        (arm64's additions: renameat rlimit memfd_secret)
+  arch/arm/tools/syscall.tbl                 arm EABI (abis common, eabi; never oabi)
+  arch/arm/include/uapi/asm/unistd.h         ARM private __ARM_NR_* and __NR_a -> __NR_b aliases
+
+Every name that has a number for an arch's abis is included, whether or not it has an entry
+point (sys_ni_syscall or none): the kernel reserves the number, and libseccomp lists such names.
+x32 numbers are stored WITHOUT __X32_SYSCALL_BIT (0x40000000).
+
+For the test-only RAW_SYS_X86_64 it also reads linux-raw-sys's src/x86_64/general.rs from the cargo
+registry ($CARGO_HOME or ~/.cargo), at the version the crate's Cargo.lock pins (`cargo fetch` first).
+
+Stdlib only. Fails (exit status 1, message on stderr) on a duplicate name within an arch, an FNV
+hash collision within a family, or a number that does not fit the family's type. The output is
+rustfmt-stable (edition 2024, default config): `rustfmt --check` on it passes.
+"""
+
+import os
+import re
+import sys
+
+FNV_OFFSET = 0xCBF29CE484222325
+FNV_PRIME = 0x100000001B3
+MASK64 = (1 << 64) - 1
+MAX_WIDTH = 100  # rustfmt's default max_width
+SHORT_ITEM = 10  # rustfmt's default short_array_element_width_threshold
+FN_CALL_WIDTH = 60  # rustfmt's default fn_call_width (tuples too)
+
+TBL_64 = "arch/x86/entry/syscalls/syscall_64.tbl"
+TBL_32 = "arch/x86/entry/syscalls/syscall_32.tbl"
+TBL_GENERIC = "scripts/syscall.tbl"
+MK_ASM_HEADERS = "scripts/Makefile.asm-headers"
+MK_ARM64 = "arch/arm64/kernel/Makefile.syscalls"
+TBL_ARM = "arch/arm/tools/syscall.tbl"
+UNISTD_ARM = "arch/arm/include/uapi/asm/unistd.h"
+
+
+def die(msg):
+    sys.stderr.write("gen_syscalls.py: error: %s\n" % msg)
+    sys.exit(1)
+
+
+def fnv1a64(name):
+    h = FNV_OFFSET
+    for b in name.encode("ascii"):
+        h ^= b
+        h = (h * FNV_PRIME) & MASK64
+    return h
+
+
+def read(src, rel):
+    path = os.path.join(src, rel)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError as e:
+        die("cannot read %s: %s" % (path, e))
+
+
+def kernel_version(src):
+    path = os.path.join(src, "Makefile")
+    if not os.path.exists(path):
+        return "unknown"
+    fields = {}
+    for line in read(src, "Makefile").splitlines()[:20]:
+        m = re.match(r"^(VERSION|PATCHLEVEL|SUBLEVEL|EXTRAVERSION)\s*=\s*(\S*)\s*$", line)
+        if m:
+            fields[m.group(1)] = m.group(2)
+    if not all(k in fields for k in ("VERSION", "PATCHLEVEL", "SUBLEVEL")):
+        die("%s: no VERSION/PATCHLEVEL/SUBLEVEL" % path)
+    return "%s.%s.%s%s" % (
+        fields["VERSION"],
+        fields["PATCHLEVEL"],
+        fields["SUBLEVEL"],
+        fields.get("EXTRAVERSION", ""),
+    )
+
+
+def parse_tbl(src, rel, abis, arch):
+    """name -> number for the rows of `rel` whose abi is in `abis` (column 3 is the name)."""
+    table = {}
+    for lineno, line in enumerate(read(src, rel).splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        cols = line.split()
+        if len(cols) < 3:
+            die("%s:%d: fewer than 3 columns: %r" % (rel, lineno, line))
+        nr_s, abi, name = cols[0], cols[1], cols[2]
+        if abi not in abis:
+            continue
+        try:
+            nr = int(nr_s, 0)
+        except ValueError:
+            die("%s:%d: bad number %r" % (rel, lineno, nr_s))
+        if name in table:
+            die("%s:%d: duplicate name %r for %s (%d and %d)" % (rel, lineno, name, arch, table[name], nr))
+        table[name] = nr
+    if not table:
+        die("%s: no rows for abis %s" % (rel, ",".join(sorted(abis))))
+    return table
+
+
+def makefile_abis(src, rel, var):
+    """The abis that `var += a,b c` lines add in a kbuild makefile."""
+    abis = []
+    for line in read(src, rel).splitlines():
+        m = re.match(r"^\s*%s\s*\+?=(.*)$" % re.escape(var), line)
+        if m:
+            abis.extend(a for a in re.split(r"[\s,]+", m.group(1).strip()) if a)
+    return abis
+
+
+def arm_unistd(src):
+    """(private, aliases) from arm's uapi unistd.h: __ARM_NR_x = base + k; __NR_a = __NR_b."""
+    text = read(src, UNISTD_ARM)
+    base = None
+    private = {}
+    aliases = {}
+    for line in text.splitlines():
+        m = re.match(r"^#define\s+__ARM_NR_BASE\s+\(__NR_SYSCALL_BASE\s*\+\s*(0x[0-9a-fA-F]+|\d+)\)", line)
+        if m:
+            base = int(m.group(1), 0)  # EABI: __NR_SYSCALL_BASE is 0
+            continue
+        m = re.match(r"^#define\s+__ARM_NR_(\w+)\s+\(__ARM_NR_BASE\s*\+\s*(0x[0-9a-fA-F]+|\d+)\)", line)
+        if m:
+            if base is None:
+                die("%s: __ARM_NR_%s before __ARM_NR_BASE" % (UNISTD_ARM, m.group(1)))
+            private[m.group(1)] = base + int(m.group(2), 0)
+            continue
+        m = re.match(r"^#define\s+__NR_([a-z][a-z0-9_]*)\s+__NR_([a-z][a-z0-9_]*)\s*$", line)
+        if m:
+            aliases[m.group(1)] = m.group(2)
+    if not private:
+        die("%s: no __ARM_NR_* private syscalls found" % UNISTD_ARM)
+    return private, aliases
+
+
+def load(src):
+    x86_64 = parse_tbl(src, TBL_64, {"common", "64"}, "x86_64")
+    x32 = parse_tbl(src, TBL_64, {"common", "x32"}, "x32")
+    i386 = parse_tbl(src, TBL_32, {"i386"}, "i386")
+
+    abis64 = makefile_abis(src, MK_ASM_HEADERS, "syscall_abis_64")
+    if not abis64:
+        die("%s: no syscall_abis_64" % MK_ASM_HEADERS)
+    abis64 += makefile_abis(src, MK_ARM64, "syscall_abis_64")
+    aarch64 = parse_tbl(src, TBL_GENERIC, set(abis64), "aarch64")
+
+    arm = parse_tbl(src, TBL_ARM, {"common", "eabi"}, "arm")
+    private, aliases = arm_unistd(src)
+    for name, nr in sorted(private.items()):
+        if name in arm:
+            die("arm: private syscall %r also in %s" % (name, TBL_ARM))
+        arm[name] = nr
+    for alias, target in sorted(aliases.items()):
+        if alias in arm:
+            die("arm: alias %r also in %s" % (alias, TBL_ARM))
+        if target not in arm:
+            die("arm: alias %r names unknown %r" % (alias, target))
+        arm[alias] = arm[target]
+
+    families = [
+        {
+            "doc": "x86_64 family: x86_64, i386 (compat), x32.",
+            "cfg": "x86_64",
+            "ty": "u16",
+            "max": 0xFFFF,
+            "arches": [
+                ("X86_64", "x86_64", x86_64, "x86_64 numbers, in `NAME_HASH` order."),
+                ("I386", "i386", i386, "i386 numbers, in `NAME_HASH` order."),
+                ("X32", "x32", x32, "x32 numbers without `__X32_SYSCALL_BIT` (`0x4000_0000`), in `NAME_HASH` order."),
+            ],
+        },
+        {
+            "doc": "aarch64 family: aarch64 and arm (EABI).",
+            "cfg": "aarch64",
+            "ty": "u32",
+            "max": 0xFFFFFFFF,
+            "arches": [
+                ("AARCH64", "aarch64", aarch64, "aarch64 numbers, in `NAME_HASH` order."),
+                (
+                    "ARM",
+                    "arm",
+                    arm,
+                    "arm (EABI) numbers, in `NAME_HASH` order; the ARM private calls are at `0xf0000 + n`.",
+                ),
+            ],
+        },
+    ]
+    return families, abis64
+
+
+def check_family(fam):
+    names = set()
+    for const, arch, table, _ in fam["arches"]:
+        for name, nr in table.items():
+            if not re.match(r"^[a-z_][a-z0-9_]*$", name):
+                die("%s: name %r is not [a-z_][a-z0-9_]*" % (arch, name))
+            if nr < 0 or nr >= fam["max"]:  # max itself is ABSENT
+                die("%s: %s = %d does not fit %s below ABSENT" % (arch, name, nr, fam["ty"]))
+        names |= set(table)
+    by_hash = {}
+    for name in names:
+        h = fnv1a64(name)
+        if h in by_hash:
+            die("FNV-1a 64 collision in the %s family: %r and %r (0x%016x)" % (fam["cfg"], by_hash[h], name, h))
+        by_hash[h] = name
+    fam["hashes"] = sorted(by_hash)
+    fam["names_by_hash"] = [by_hash[h] for h in fam["hashes"]]
+
+
+# ---- rustfmt-stable output ------------------------------------------------------------------
+
+
+def num(n):
+    return "0x%x" % n if n >= 0x10000 else str(n)
+
+
+def array(out, indent, head, items, tail=";"):
+    """Emit `head[items]tail` the way rustfmt (default config) lays it out."""
+    pad = " " * indent
+    one_line = "%s%s[%s]%s" % (pad, head, ", ".join(items), tail)
+    if len(one_line) <= MAX_WIDTH:
+        out.append(one_line)
+        return
+    out.append("%s%s[" % (pad, head))
+    inner = " " * (indent + 4)
+    if all(len(i) <= SHORT_ITEM for i in items):
+        line = ""
+        for item in items:
+            cand = (line + " " if line else "") + item + ","
+            if line and len(inner) + len(cand) >= MAX_WIDTH:  # rustfmt keeps a column spare here
+                out.append(inner + line)
+                line = item + ","
+            else:
+                line = cand
+        if line:
+            out.append(inner + line)
+    else:
+        for item in items:
+            # A tuple whose contents pass fn_call_width (60) goes one element a line.
+            if item.startswith("(") and len(item) - 2 > FN_CALL_WIDTH:
+                out.append(inner + "(")
+                for part in item[1:-1].split(", "):
+                    out.append(inner + "    " + part + ",")
+                out.append(inner + "),")
+            else:
+                out.append(inner + item + ",")
+    out.append("%s]%s" % (pad, tail))
+
+
+def emit(version, families, raw_version, raw_sys_names, raw_missing):
+    out = []
+    w = out.append
+    w("//! Syscall numbers by name for the seccomp compiler. Generated by `src/seccomp/gen_syscalls.py`")
+    w("//! from Linux %s (`arch/x86/entry/syscalls/syscall_{64,32}.tbl`, `scripts/syscall.tbl` with" % version)
+    w("//! the abis of `arch/arm64/kernel/Makefile.syscalls`, `arch/arm/tools/syscall.tbl`,")
+    w("//! `arch/arm/include/uapi/asm/unistd.h`); do not edit.")
+    w("//! Regenerate: `python3 src/seccomp/gen_syscalls.py KERNEL_SRC_DIR > src/seccomp/syscalls.rs`.")
+    w("//!")
+    w("//! Names are stored as FNV-1a 64-bit hashes (the generator proves them collision-free within a")
+    w("//! family), sorted for binary search: hash the name, find it in `NAME_HASH`, and read the same")
+    w("//! index of the arch's array; `ABSENT` there means the arch lacks the call. A name that is in no")
+    w("//! table matches a stored hash only by a 64-bit accident. Every name with a number for the arch's")
+    w("//! abis is listed, entry point or not (`sys_ni_syscall` slots are reserved numbers too).")
+    w("")
+    w("/// The kernel release the tables come from.")
+    w('pub const KERNEL: &str = "%s";' % version)
+    for fam in families:
+        ty = fam["ty"]
+        n = len(fam["hashes"])
+        w("")
+        w("/// %s" % fam["doc"])
+        w('#[cfg(target_arch = "%s")]' % fam["cfg"])
+        w("pub mod family {")
+        w("    /// A number absent from an arch.")
+        w("    pub const ABSENT: %s = %s::MAX;" % (ty, ty))
+        w("    /// FNV-1a 64 of every name of the family, ascending (binary search).")
+        array(out, 4, "pub const NAME_HASH: [u64; %d] = " % n, ["0x%016x" % h for h in fam["hashes"]])
+        for const, _arch, table, doc in fam["arches"]:
+            w("    /// %s" % doc)
+            items = [num(table[name]) if name in table else "ABSENT" for name in fam["names_by_hash"]]
+            array(out, 4, "pub const %s: [%s; %d] = " % (const, ty, n), items)
+        w("}")
+    w("")
+    # Before `names`: clippy::items_after_test_module fires on items after a cfg(test) module.
+    w("/// Every x86_64 name that `linux_raw_sys::general` (%s) defines, with its `__NR_` constant," % raw_version)
+    lacks = ", ".join("`%s`" % m for m in raw_missing) if raw_missing else "none"
+    w("/// sorted by number. Names it lacks: %s." % lacks)
+    w('#[cfg(all(test, target_arch = "x86_64"))]')
+    items = ['("%s", linux_raw_sys::general::__NR_%s)' % (name, name) for name in raw_sys_names]
+    array(out, 0, "pub const RAW_SYS_X86_64: &[(&str, u32)] = &", items)
+    w("")
+    w("/// Every arch of both families as (name, number), sorted by number: for tests.")
+    w("#[cfg(test)]")
+    w("pub mod names {")
+    first = True
+    for fam in families:
+        for const, arch, table, _doc in fam["arches"]:
+            if not first:
+                w("")
+            first = False
+            extra = " (without `__X32_SYSCALL_BIT`)" if arch == "x32" else ""
+            w("    /// %s: %d names%s." % (arch, len(table), extra))
+            items = ['("%s", %s)' % (name, num(nr)) for name, nr in sorted(table.items(), key=lambda kv: (kv[1], kv[0]))]
+            array(out, 4, "pub const %s: &[(&str, u32)] = &" % const, items)
+    w("}")
+    return "\n".join(out) + "\n"
+
+
+def raw_sys_version():
+    """linux-raw-sys's version in the crate's Cargo.lock (the crate is two levels above this file)."""
+    lock = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "Cargo.lock")
+    try:
+        with open(lock, encoding="utf-8") as f:
+            found = re.findall(r'name = "linux-raw-sys"\nversion = "([^"]+)"', f.read())
+    except OSError:
+        found = []
+    if len(set(found)) > 1:
+        die("%s: several linux-raw-sys versions: %s" % (lock, ", ".join(sorted(set(found)))))
+    return found[0] if found else "0.12.1"
+
+
+def raw_sys_names(x86_64):
+    """The x86_64 names that linux-raw-sys's x86_64/general.rs defines as `__NR_name`."""
+    version = raw_sys_version()
+    home = os.path.join(os.environ.get("CARGO_HOME") or os.path.expanduser("~/.cargo"), "registry", "src")
+    defined = None
+    if os.path.isdir(home):
+        for reg in sorted(os.listdir(home)):
+            path = os.path.join(home, reg, "linux-raw-sys-" + version, "src", "x86_64", "general.rs")
+            if os.path.exists(path):
+                with open(path, encoding="utf-8") as f:
+                    defined = set(re.findall(r"pub const __NR_(\w+): u32 = \d+;", f.read()))
+                break
+    if defined is None:
+        die("linux-raw-sys-%s/src/x86_64/general.rs not found under %s (run `cargo fetch`)" % (version, home))
+    present = sorted((x86_64[n], n) for n in x86_64 if n in defined)
+    missing = sorted(n for n in x86_64 if n not in defined)
+    extra = sorted(n for n in defined if n not in x86_64)
+    return version, [n for _, n in present], missing, extra
+
+
+def main(argv):
+    if len(argv) != 2 or not os.path.isdir(argv[1]):
+        sys.stderr.write("usage: python3 src/seccomp/gen_syscalls.py KERNEL_SRC_DIR > src/seccomp/syscalls.rs\n")
+        return 2
+    src = argv[1]
+    version = kernel_version(src)
+    families, abis64 = load(src)
+    for fam in families:
+        check_family(fam)
+    x86_64 = families[0]["arches"][0][2]
+    raw_version, raw, missing, extra = raw_sys_names(x86_64)
+    sys.stdout.write(emit(version, families, raw_version, raw, missing))
+    log = sys.stderr.write
+    log("Linux %s; aarch64 abis: %s\n" % (version, ",".join(abis64)))
+    for fam in families:
+        for _const, arch, table, _doc in fam["arches"]:
+            log("%-8s %4d names, max %s\n" % (arch, len(table), num(max(table.values()))))
+        log("%s family: %d distinct names\n" % (fam["cfg"], len(fam["hashes"])))
+    log("linux-raw-sys %s x86_64: %d of %d names present; missing: %s\n" % (raw_version, len(raw), len(x86_64), " ".join(missing) or "none"))
+    if extra:
+        log("linux-raw-sys %s x86_64 __NR_ not in the table: %s\n" % (raw_version, " ".join(extra)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

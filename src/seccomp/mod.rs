@@ -1,0 +1,1040 @@
+//! `linux.seccomp` compiled to classic BPF inside the init: no libseccomp, no allocation.
+//!
+//! Semantics are runc's (which delegates to libseccomp), so a profile behaves the same under
+//! either runtime (`docs/SECCOMP.md` lists the few documented differences):
+//! - a rule whose action equals the default action is skipped;
+//! - for one syscall, the first unconditional rule wins over everything else; conditional
+//!   rules are tried in config order, the first whose conditions all hold decides;
+//! - conditions on distinct argument indices are ANDed; if an index repeats within a rule,
+//!   each condition becomes a rule of its own (ORed), as runc does;
+//! - on 32-bit ABIs (i386, x32) only the low 32 bits of an argument and of the values are
+//!   compared, as libseccomp does; `SCMP_CMP_MASKED_EQ` compares `(arg & value) ==
+//!   (valueTwo & value)`;
+//! - unknown syscall names are skipped and logged at debug level, as runc does (fatal with the annotation
+//!   [`FAIL_UNKNOWN`]);
+//! - a syscall numbered above every syscall the profile names for its ABI returns `ENOSYS`
+//!   (runc's stub), unless the default action already allows it;
+//! - syscall number -1 gets the default action; an unlisted architecture is killed.
+//!
+//! Layout: a dispatch on the audit architecture, then per architecture a balanced decision
+//! tree on the syscall number (`jge`) whose leaves are shared `ret` instructions, then the
+//! argument checks of the syscalls that have conditional rules. The tree uses only
+//! instructions the kernel's constant-action cache can evaluate (`seccomp_is_const_allow`),
+//! so a syscall allowed by number alone never runs the filter after its first use.
+
+mod emit;
+pub mod syscalls;
+
+use linux_raw_sys::ptrace as k;
+use linux_raw_sys::ptrace::sock_filter;
+
+use crate::config::string;
+use rustix::fd::{AsRawFd, BorrowedFd};
+
+use crate::error::{At, Context, InitError, Op, Step};
+use crate::json::{JStr, Kind, Value};
+use crate::protocol::{self, Line, Log};
+use crate::sys;
+use emit::{Program, Target, TooLong};
+
+const STEP: Step = Step::Seccomp;
+
+/// The annotation that makes an unknown syscall name an error (crun's name for it).
+pub const FAIL_UNKNOWN: &str = "run.oci.seccomp_fail_unknown_syscall";
+/// The annotation carrying a precompiled filter, base64 of `struct sock_filter[]` (crun's).
+pub const BPF_DATA: &str = "run.oci.seccomp_bpf_data";
+
+/// Fixed capacities of the compiler, each a clear error when exceeded.
+pub mod limits {
+    /// Instructions in a filter (the kernel's `BPF_MAXINSNS`).
+    pub const INSNS: usize = 4096;
+    /// Conditional rules after splitting repeated argument indices.
+    pub const RULES: usize = 256;
+    /// Conditions over all conditional rules.
+    pub const CONDITIONS: usize = 512;
+    /// (syscall, conditional rule) pairs over all architectures.
+    pub const LINKS: usize = 2048;
+    /// Distinct actions (action + errno) in one profile.
+    pub const ACTIONS: usize = 64;
+    /// Number ranges with distinct outcomes in one architecture's decision tree.
+    pub const RANGES: usize = 2048;
+    /// Syscall numbers per ABI (the largest in use is x32's 547).
+    pub const NUMBERS: usize = 1024;
+}
+
+/// Byte offsets in `struct seccomp_data`.
+const OFFSET_NR: u32 = 0;
+const OFFSET_ARCH: u32 = 4;
+const fn offset_arg(index: u8, high: bool) -> u32 {
+    // Little-endian: the low word of args[i] comes first.
+    16 + 8 * index as u32 + if high { 4 } else { 0 }
+}
+
+/// `__X32_SYSCALL_BIT`.
+const X32_BIT: u32 = 0x4000_0000;
+/// The number a tracer uses to skip a syscall; libseccomp lets it reach the default action.
+const SKIPPED_NR: u32 = u32::MAX;
+
+/// One ABI of the native family: its name in profiles, audit arch and syscall numbers.
+#[derive(Debug)]
+struct Abi {
+    name: &'static str,
+    audit: u32,
+    numbers: &'static [u16],
+    /// Added to the table's numbers (x32's `__X32_SYSCALL_BIT`).
+    base: u32,
+    /// Arguments are compared as 64-bit values (else only the low word, as libseccomp).
+    wide: bool,
+}
+
+/// The ABIs of this build's architecture family, native first. x32 shares x86_64's audit arch
+/// and therefore its section of the filter.
+#[cfg(target_arch = "x86_64")]
+const ABIS: [Abi; 3] = [
+    Abi {
+        name: "SCMP_ARCH_X86_64",
+        audit: k::AUDIT_ARCH_X86_64,
+        numbers: &syscalls::family::X86_64,
+        base: 0,
+        wide: true,
+    },
+    Abi {
+        name: "SCMP_ARCH_X32",
+        audit: k::AUDIT_ARCH_X86_64,
+        numbers: &syscalls::family::X32,
+        base: X32_BIT,
+        wide: false,
+    },
+    Abi {
+        name: "SCMP_ARCH_X86",
+        audit: k::AUDIT_ARCH_I386,
+        numbers: &syscalls::family::I386,
+        base: 0,
+        wide: false,
+    },
+];
+
+/// Architecture names libseccomp knows that are not of this family: accepted and left out
+/// (a kernel of this family never reports them).
+const FOREIGN_ARCHES: [&str; 17] = [
+    "SCMP_ARCH_X86",
+    "SCMP_ARCH_X86_64",
+    "SCMP_ARCH_X32",
+    "SCMP_ARCH_ARM",
+    "SCMP_ARCH_AARCH64",
+    "SCMP_ARCH_MIPS",
+    "SCMP_ARCH_MIPS64",
+    "SCMP_ARCH_MIPS64N32",
+    "SCMP_ARCH_MIPSEL",
+    "SCMP_ARCH_MIPSEL64",
+    "SCMP_ARCH_MIPSEL64N32",
+    "SCMP_ARCH_PPC",
+    "SCMP_ARCH_PPC64",
+    "SCMP_ARCH_PPC64LE",
+    "SCMP_ARCH_S390",
+    "SCMP_ARCH_S390X",
+    "SCMP_ARCH_RISCV64",
+];
+
+/// Action names, their `SECCOMP_RET_*` and whether `errnoRet` applies.
+const ACTIONS: [(&str, u32, bool); 9] = [
+    ("SCMP_ACT_KILL", k::SECCOMP_RET_KILL_THREAD, false),
+    ("SCMP_ACT_KILL_THREAD", k::SECCOMP_RET_KILL_THREAD, false),
+    ("SCMP_ACT_KILL_PROCESS", k::SECCOMP_RET_KILL_PROCESS, false),
+    ("SCMP_ACT_TRAP", k::SECCOMP_RET_TRAP, false),
+    ("SCMP_ACT_ERRNO", k::SECCOMP_RET_ERRNO, true),
+    ("SCMP_ACT_TRACE", k::SECCOMP_RET_TRACE, true),
+    ("SCMP_ACT_ALLOW", k::SECCOMP_RET_ALLOW, false),
+    ("SCMP_ACT_LOG", k::SECCOMP_RET_LOG, false),
+    ("SCMP_ACT_NOTIFY", k::SECCOMP_RET_USER_NOTIF, false),
+];
+
+/// `flags` names and their `SECCOMP_FILTER_FLAG_*` (TSYNC is accepted and has no effect: the
+/// init is single-threaded).
+const FLAGS: [(&str, u32); 4] = [
+    ("SECCOMP_FILTER_FLAG_TSYNC", 0),
+    ("SECCOMP_FILTER_FLAG_LOG", k::SECCOMP_FILTER_FLAG_LOG),
+    (
+        "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+        k::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+    ),
+    (
+        "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+        k::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+    ),
+];
+
+/// An argument comparison, `SCMP_CMP_*`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cmp {
+    Ne,
+    Lt,
+    Le,
+    Eq,
+    Ge,
+    Gt,
+    MaskedEq,
+}
+
+const CMPS: [(&str, Cmp); 7] = [
+    ("SCMP_CMP_NE", Cmp::Ne),
+    ("SCMP_CMP_LT", Cmp::Lt),
+    ("SCMP_CMP_LE", Cmp::Le),
+    ("SCMP_CMP_EQ", Cmp::Eq),
+    ("SCMP_CMP_GE", Cmp::Ge),
+    ("SCMP_CMP_GT", Cmp::Gt),
+    ("SCMP_CMP_MASKED_EQ", Cmp::MaskedEq),
+];
+
+/// `args[j]` of a rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Condition {
+    index: u8,
+    cmp: Cmp,
+    value: u64,
+    value_two: u64,
+}
+
+/// A conditional rule: its return value and `conditions[first..first + count]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+struct Rule {
+    action: u32,
+    first: u16,
+    count: u8,
+}
+
+/// A compiled filter and how to load it.
+#[derive(Debug)]
+pub struct Filter<'b> {
+    /// The program.
+    pub program: &'b [sock_filter],
+    /// `SECCOMP_FILTER_FLAG_*` for `seccomp(2)`.
+    pub flags: u32,
+}
+
+/// Where an error is, for the `syscalls[]` entries.
+const AT_SYSCALLS: &str = "linux.seccomp.syscalls[]";
+
+fn fnv1a(name: JStr<'_>) -> u64 {
+    let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+    let mut h = 0xcbf2_9ce4_8422_2325;
+    if name.raw().contains(&b'\\') {
+        let mut utf8 = [0u8; 4];
+        for c in name.chars() {
+            for &b in c.encode_utf8(&mut utf8).as_bytes() {
+                h = step(h, b);
+            }
+        }
+    } else {
+        for &b in name.raw() {
+            h = step(h, b);
+        }
+    }
+    h
+}
+
+/// The index of `name` in the generated tables.
+fn syscall_index(name: JStr<'_>) -> Option<usize> {
+    syscalls::family::NAME_HASH.binary_search(&fnv1a(name)).ok()
+}
+
+fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
+    ACTIONS
+        .iter()
+        .find(|(n, _, _)| name.eq_str(n))
+        .map(|&(_, ret, errno)| (ret, errno))
+}
+
+/// The return value of an action with its optional `errnoRet` (EPERM when absent, as runc).
+fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Result<u32, InitError> {
+    let v = v.ok_or_else(|| InitError::invalid(STEP, at.0, "missing"))?;
+    let (ret, takes_errno) = action_of(string(v, at.0)?)
+        .ok_or_else(|| InitError::invalid(STEP, at.0, "unknown action"))?;
+    let Some(errno) = errno else {
+        return Ok(if takes_errno { ret | 1 } else { ret });
+    };
+    if !takes_errno {
+        return Err(InitError::invalid(
+            STEP,
+            at.1,
+            "only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno",
+        ));
+    }
+    let n = crate::config::uint32(errno, at.1)?;
+    // The kernel caps the value at MAX_ERRNO; a larger one would silently become 4095.
+    if n > 4095 {
+        return Err(InitError::invalid(
+            STEP,
+            at.1,
+            "above the kernel's MAX_ERRNO (4095)",
+        ));
+    }
+    Ok(ret | n)
+}
+
+/// Validate `linux.seccomp` at decode time: every type, name and range the compiler relies on.
+pub fn validate(seccomp: Value<'_>) -> Result<(), InitError> {
+    flags(seccomp).map(drop)
+}
+
+/// The `SECCOMP_FILTER_FLAG_*` a profile asks for (also for a precompiled filter).
+pub fn flags(seccomp: Value<'_>) -> Result<u32, InitError> {
+    let mut rules = Rules::new();
+    parse(seccomp, &mut rules, &mut |_, _| Ok(())).map(|h| h.flags)
+}
+
+/// The parts of the profile the compiler uses, parsed.
+#[derive(Debug)]
+struct Header {
+    default: u32,
+    /// Bit `i` set: `ABIS[i]` is in the filter.
+    abis: u8,
+    flags: u32,
+}
+
+/// Storage for conditional rules.
+#[derive(Debug)]
+struct Rules {
+    rules: [Rule; limits::RULES],
+    rule_count: usize,
+    conditions: [Condition; limits::CONDITIONS],
+    condition_count: usize,
+}
+
+impl Rules {
+    fn new() -> Self {
+        Rules {
+            rules: [Rule::default(); limits::RULES],
+            rule_count: 0,
+            conditions: [Condition {
+                index: 0,
+                cmp: Cmp::Eq,
+                value: 0,
+                value_two: 0,
+            }; limits::CONDITIONS],
+            condition_count: 0,
+        }
+    }
+
+    fn push_condition(&mut self, c: Condition, at: At) -> Result<(), InitError> {
+        let slot = self
+            .conditions
+            .get_mut(self.condition_count)
+            .ok_or_else(|| {
+                InitError::invalid(
+                    STEP,
+                    at,
+                    "more argument conditions than ocinit's limit (512)",
+                )
+            })?;
+        *slot = c;
+        self.condition_count += 1;
+        Ok(())
+    }
+
+    fn push_rule(&mut self, rule: Rule, at: At) -> Result<u8, InitError> {
+        let slot = self.rules.get_mut(self.rule_count).ok_or_else(|| {
+            InitError::invalid(STEP, at, "more conditional rules than ocinit's limit (256)")
+        })?;
+        *slot = rule;
+        self.rule_count += 1;
+        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits::RULES")]
+        Ok((self.rule_count - 1) as u8)
+    }
+}
+
+fn condition(v: Value<'_>, i: usize, j: usize) -> Result<Condition, InitError> {
+    let at = At::item2("linux.seccomp.syscalls[].args[]", i, j);
+    if v.kind() != Kind::Object {
+        return Err(InitError::invalid(STEP, at, "expected an object"));
+    }
+    let [index, op, value, value_two] = v.fields(["index", "op", "value", "valueTwo"]);
+    let number = |field: Option<Value<'_>>,
+                  template: &'static str,
+                  required: bool|
+     -> Result<u64, InitError> {
+        let at = At::item2(template, i, j);
+        match field {
+            None if required => Err(InitError::invalid(STEP, at, "missing")),
+            None => Ok(0),
+            Some(n) => n
+                .as_integer()
+                .filter(|_| n.kind() == Kind::Number)
+                .and_then(|n| u64::try_from(n).ok())
+                .ok_or_else(|| {
+                    InitError::invalid(STEP, at, "expected an integer from 0 to 2^64-1")
+                }),
+        }
+    };
+    let index = number(index, "linux.seccomp.syscalls[].args[].index", true)?;
+    let index = u8::try_from(index).ok().filter(|&i| i < 6).ok_or_else(|| {
+        InitError::invalid(
+            STEP,
+            At::item2("linux.seccomp.syscalls[].args[].index", i, j),
+            "a syscall has 6 arguments (0 to 5)",
+        )
+    })?;
+    let at_op = At::item2("linux.seccomp.syscalls[].args[].op", i, j);
+    let op = string(
+        op.ok_or_else(|| InitError::invalid(STEP, at_op, "missing"))?,
+        at_op,
+    )?;
+    let cmp = CMPS
+        .iter()
+        .find(|(n, _)| op.eq_str(n))
+        .map(|&(_, c)| c)
+        .ok_or_else(|| InitError::invalid(STEP, at_op, "unknown comparison"))?;
+    Ok(Condition {
+        index,
+        cmp,
+        value: number(value, "linux.seccomp.syscalls[].args[].value", true)?,
+        value_two: number(value_two, "linux.seccomp.syscalls[].args[].valueTwo", false)?,
+    })
+}
+
+/// One name of one `syscalls[i]` entry, as the parser hands it over.
+#[derive(Debug, Clone)]
+struct Named {
+    /// `syscalls[i].names[j]`.
+    at: At,
+    /// The rule's return value.
+    action: u32,
+    /// Its conditional rules (indices into `Rules::rules`); empty: unconditional.
+    conditional: core::ops::Range<usize>,
+    /// The action equals the default: the rule decides nothing (runc skips it), but its
+    /// names still count for the ENOSYS boundary.
+    skipped: bool,
+}
+
+/// Parse the profile; `each` is called for every name of every rule, in config order.
+fn parse<'a>(
+    seccomp: Value<'a>,
+    rules: &mut Rules,
+    each: &mut dyn FnMut(JStr<'a>, Named) -> Result<(), InitError>,
+) -> Result<Header, InitError> {
+    if seccomp.kind() != Kind::Object {
+        return Err(InitError::invalid(
+            STEP,
+            At::field("linux.seccomp"),
+            "expected an object",
+        ));
+    }
+    let [
+        default_action,
+        default_errno,
+        architectures,
+        flag_list,
+        listener_path,
+        listener_metadata,
+        syscall_list,
+    ] = seccomp.fields([
+        "defaultAction",
+        "defaultErrnoRet",
+        "architectures",
+        "flags",
+        "listenerPath",
+        "listenerMetadata",
+        "syscalls",
+    ]);
+    let default = action(
+        default_action,
+        default_errno,
+        (
+            At::field("linux.seccomp.defaultAction"),
+            At::field("linux.seccomp.defaultErrnoRet"),
+        ),
+    )?;
+    if default == k::SECCOMP_RET_USER_NOTIF {
+        return Err(InitError::invalid(
+            STEP,
+            At::field("linux.seccomp.defaultAction"),
+            "SCMP_ACT_NOTIFY cannot be the default action (the init could not report the listener)",
+        ));
+    }
+
+    let mut abis = 1u8;
+    if let Some(list) = architectures {
+        let at = At::field("linux.seccomp.architectures");
+        if list.kind() != Kind::Array {
+            return Err(InitError::invalid(STEP, at, "expected an array"));
+        }
+        for (i, a) in list.elements().enumerate() {
+            let at = At::item("linux.seccomp.architectures[]", i);
+            let name = string(a, at)?;
+            if let Some(n) = ABIS.iter().position(|abi| name.eq_str(abi.name)) {
+                abis |= 1 << n;
+            } else if !FOREIGN_ARCHES.iter().any(|f| name.eq_str(f)) {
+                return Err(InitError::invalid(STEP, at, "unknown architecture"));
+            }
+        }
+    }
+
+    // runc: no `flags` field means SPEC_ALLOW; an empty list means none.
+    let mut flags = k::SECCOMP_FILTER_FLAG_SPEC_ALLOW;
+    if let Some(list) = flag_list {
+        let at = At::field("linux.seccomp.flags");
+        if list.kind() != Kind::Array {
+            return Err(InitError::invalid(STEP, at, "expected an array"));
+        }
+        flags = 0;
+        for (i, f) in list.elements().enumerate() {
+            let at = At::item("linux.seccomp.flags[]", i);
+            let name = string(f, at)?;
+            flags |= FLAGS
+                .iter()
+                .find(|(n, _)| name.eq_str(n))
+                .map(|&(_, bit)| bit)
+                .ok_or_else(|| InitError::invalid(STEP, at, "unknown flag"))?;
+        }
+    }
+    let listener_path = listener_path
+        .map(|v| string(v, At::field("linux.seccomp.listenerPath")))
+        .transpose()?;
+    if let Some(v) = listener_metadata {
+        string(v, At::field("linux.seccomp.listenerMetadata"))?;
+    }
+
+    let mut notify = false;
+    if let Some(list) = syscall_list {
+        if list.kind() != Kind::Array {
+            return Err(InitError::invalid(
+                STEP,
+                At::field("linux.seccomp.syscalls"),
+                "expected an array",
+            ));
+        }
+        for (i, rule) in list.elements().enumerate() {
+            if rule.kind() != Kind::Object {
+                return Err(InitError::invalid(
+                    STEP,
+                    At::item(AT_SYSCALLS, i),
+                    "expected an object",
+                ));
+            }
+            let [rule_action, errno, names, args] =
+                rule.fields(["action", "errnoRet", "names", "args"]);
+            let ret = action(
+                rule_action,
+                errno,
+                (
+                    At::item("linux.seccomp.syscalls[].action", i),
+                    At::item("linux.seccomp.syscalls[].errnoRet", i),
+                ),
+            )?;
+            let at_names = At::item("linux.seccomp.syscalls[].names", i);
+            let names = names.ok_or_else(|| InitError::invalid(STEP, at_names, "missing"))?;
+            if names.kind() != Kind::Array {
+                return Err(InitError::invalid(STEP, at_names, "expected an array"));
+            }
+            // Conditional rules: one with every condition (distinct indices), or one per
+            // condition when an index repeats (runc).
+            let first_rule = rules.rule_count;
+            let skipped = ret == default;
+            if let Some(args) = args {
+                let at_args = At::item("linux.seccomp.syscalls[].args", i);
+                if args.kind() != Kind::Array {
+                    return Err(InitError::invalid(STEP, at_args, "expected an array"));
+                }
+                let first = rules.condition_count;
+                let mut seen = 0u8;
+                let mut repeated = false;
+                for (j, c) in args.elements().enumerate() {
+                    let c = condition(c, i, j)?;
+                    repeated |= seen & (1 << c.index) != 0;
+                    seen |= 1 << c.index;
+                    if !skipped {
+                        rules.push_condition(c, at_args)?;
+                    }
+                }
+                let count = rules.condition_count - first;
+                if repeated {
+                    for c in first..rules.condition_count {
+                        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
+                        rules.push_rule(
+                            Rule {
+                                action: ret,
+                                first: c as u16,
+                                count: 1,
+                            },
+                            at_args,
+                        )?;
+                    }
+                } else if count > 0 {
+                    #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
+                    rules.push_rule(
+                        Rule {
+                            action: ret,
+                            first: first as u16,
+                            count: count as u8,
+                        },
+                        at_args,
+                    )?;
+                }
+            }
+            let conditional = first_rule..rules.rule_count;
+            for (j, n) in names.elements().enumerate() {
+                let name = string(n, At::item2("linux.seccomp.syscalls[].names[]", i, j))?;
+                if ret == k::SECCOMP_RET_USER_NOTIF && name.eq_str("write") {
+                    return Err(InitError::invalid(
+                        STEP,
+                        At::item2("linux.seccomp.syscalls[].names[]", i, j),
+                        "SCMP_ACT_NOTIFY on write would block the init reporting the listener",
+                    ));
+                }
+                each(
+                    name,
+                    Named {
+                        at: At::item2("linux.seccomp.syscalls[].names[]", i, j),
+                        action: ret,
+                        conditional: conditional.clone(),
+                        skipped,
+                    },
+                )?;
+            }
+            notify |= ret == k::SECCOMP_RET_USER_NOTIF;
+        }
+    }
+    if notify {
+        if listener_path.is_none_or(JStr::is_empty) {
+            return Err(InitError::invalid(
+                STEP,
+                At::field("linux.seccomp.listenerPath"),
+                "SCMP_ACT_NOTIFY needs a listener path",
+            ));
+        }
+        flags |= k::SECCOMP_FILTER_FLAG_NEW_LISTENER;
+    }
+    Ok(Header {
+        default,
+        abis,
+        flags,
+    })
+}
+
+/// A decision for one syscall number of one ABI.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Decision {
+    /// Not named by the profile (or only by skipped rules): the default action.
+    Default,
+    /// An unconditional rule: return this.
+    Ret(u32),
+    /// Conditional rules: the chain starting at this link.
+    Chain(u16),
+}
+
+/// A link of a syscall's chain of conditional rules.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Link {
+    rule: u8,
+    next: u16,
+}
+const NO_LINK: u16 = u16::MAX;
+
+/// The per-ABI decisions, from the rules.
+#[derive(Debug)]
+struct Decisions {
+    table: [[Decision; limits::NUMBERS]; ABIS.len()],
+    /// The largest number each ABI's profile names (any rule), plus one; 0 when none.
+    end: [u32; ABIS.len()],
+    links: [Link; limits::LINKS],
+    link_count: usize,
+}
+
+fn too_long(_: TooLong) -> InitError {
+    InitError::invalid(
+        STEP,
+        At::field("linux.seccomp"),
+        "the filter would exceed the kernel's 4096 instructions",
+    )
+}
+
+/// Number ranges of one architecture section, each with its outcome, ascending.
+struct Ranges {
+    start: [u32; limits::RANGES],
+    target: [Target; limits::RANGES],
+    count: usize,
+}
+
+impl Ranges {
+    /// From `start` on (until the next push), numbers go to `target`.
+    fn push(&mut self, start: u32, target: Target) -> Result<(), InitError> {
+        if self.count > 0 && self.target[self.count - 1] == target {
+            return Ok(());
+        }
+        if self.count == limits::RANGES {
+            return Err(InitError::invalid(
+                STEP,
+                At::field("linux.seccomp.syscalls"),
+                "more distinct number ranges than ocinit's limit (2048)",
+            ));
+        }
+        self.start[self.count] = start;
+        self.target[self.count] = target;
+        self.count += 1;
+        Ok(())
+    }
+}
+
+/// Runc's stub: numbers above everything the profile names return ENOSYS, so a libc newer
+/// than the profile falls back instead of failing on the default action. Not when the
+/// default already lets them run.
+fn beyond_profile(default: u32) -> u32 {
+    match default & k::SECCOMP_RET_ACTION_FULL {
+        k::SECCOMP_RET_ALLOW | k::SECCOMP_RET_LOG | k::SECCOMP_RET_TRACE => default,
+        _ => k::SECCOMP_RET_ERRNO | linux_raw_sys::errno::ENOSYS,
+    }
+}
+
+/// The whole program: dispatch on the architecture, then one section per audit arch.
+fn emit_filter(
+    p: &mut Program<'_>,
+    h: &Header,
+    d: &Decisions,
+    rules: &Rules,
+) -> Result<(), InitError> {
+    // Distinct audit arches of the enabled ABIs, native first.
+    let mut audits = [0u32; ABIS.len()];
+    let mut count = 0;
+    for (a, abi) in ABIS.iter().enumerate() {
+        if h.abis & (1 << a) != 0 && !audits[..count].contains(&abi.audit) {
+            audits[count] = abi.audit;
+            count += 1;
+        }
+    }
+    // Written back to front: the last section first, the dispatch last.
+    let mut entries = [0usize; ABIS.len()];
+    for s in (0..count).rev() {
+        entries[s] = emit_section(p, h, d, rules, audits[s])?;
+    }
+    let mut next = Target::Ret(k::SECCOMP_RET_KILL_THREAD);
+    for s in (0..count).rev() {
+        next = Target::At(
+            p.jump(k::BPF_JEQ, audits[s], Target::At(entries[s]), next)
+                .map_err(too_long)?,
+        );
+    }
+    p.load(OFFSET_ARCH).map_err(too_long)?;
+    Ok(())
+}
+
+/// One audit arch's section: `ld nr` and the decision tree, with the argument checks of its
+/// conditional syscalls. Returns its entry.
+fn emit_section(
+    p: &mut Program<'_>,
+    h: &Header,
+    d: &Decisions,
+    rules: &Rules,
+    audit: u32,
+) -> Result<usize, InitError> {
+    let mut ranges = Ranges {
+        start: [0; limits::RANGES],
+        target: [Target::Ret(0); limits::RANGES],
+        count: 0,
+    };
+    let default = Target::Ret(h.default);
+    let beyond = Target::Ret(beyond_profile(h.default));
+    let mut x32_listed = false;
+    for (a, abi) in ABIS.iter().enumerate() {
+        if abi.audit != audit || h.abis & (1 << a) == 0 {
+            continue;
+        }
+        x32_listed |= abi.base == X32_BIT;
+        for nr in 0..d.end[a] {
+            let target = match d.table[a][nr as usize] {
+                Decision::Default => default,
+                Decision::Ret(action) => Target::Ret(action),
+                Decision::Chain(head) => emit_chain(p, h, d, rules, head, abi.wide)?,
+            };
+            ranges.push(abi.base + nr, target)?;
+        }
+        ranges.push(
+            abi.base + d.end[a],
+            if d.end[a] == 0 { default } else { beyond },
+        )?;
+    }
+    // x86_64 without x32: libseccomp treats x32 numbers as a foreign architecture.
+    if audit == k::AUDIT_ARCH_X86_64 && !x32_listed {
+        ranges.push(X32_BIT, Target::Ret(k::SECCOMP_RET_KILL_THREAD))?;
+    }
+    ranges.push(SKIPPED_NR, default)?;
+    let root = emit_tree(p, &ranges, 0, ranges.count).map_err(too_long)?;
+    // The load falls through into the tree's root.
+    p.goto(root).map_err(too_long)?;
+    p.load(OFFSET_NR).map_err(too_long)
+}
+
+/// A balanced binary search over `ranges[lo..hi]` with `jge`; leaves are the ranges'
+/// targets themselves (no instruction).
+fn emit_tree(
+    p: &mut Program<'_>,
+    ranges: &Ranges,
+    lo: usize,
+    hi: usize,
+) -> Result<Target, TooLong> {
+    if hi - lo == 1 {
+        return Ok(ranges.target[lo]);
+    }
+    let mid = lo + (hi - lo) / 2;
+    let upper = emit_tree(p, ranges, mid, hi)?;
+    let lower = emit_tree(p, ranges, lo, mid)?;
+    Ok(Target::At(p.jump(
+        k::BPF_JGE,
+        ranges.start[mid],
+        upper,
+        lower,
+    )?))
+}
+
+/// The conditional rules of one syscall, tried in order; none matching gives the default.
+fn emit_chain(
+    p: &mut Program<'_>,
+    h: &Header,
+    d: &Decisions,
+    rules: &Rules,
+    head: u16,
+    wide: bool,
+) -> Result<Target, InitError> {
+    let mut chain = [0u8; limits::RULES];
+    let mut len = 0;
+    let mut link = head;
+    while link != NO_LINK {
+        let l = d.links[usize::from(link)];
+        chain[len] = l.rule;
+        len += 1;
+        link = l.next;
+    }
+    let mut next = Target::Ret(h.default);
+    for &r in chain[..len].iter().rev() {
+        let rule = rules.rules[usize::from(r)];
+        let first = usize::from(rule.first);
+        let mut matched = Target::Ret(rule.action);
+        for c in rules.conditions[first..first + usize::from(rule.count)]
+            .iter()
+            .rev()
+        {
+            matched = emit_condition(p, c, wide, matched, next).map_err(too_long)?;
+        }
+        next = matched;
+    }
+    Ok(next)
+}
+
+const fn high(v: u64) -> u32 {
+    (v >> 32) as u32
+}
+
+#[expect(clippy::cast_possible_truncation, reason = "the low word, by intent")]
+const fn low(v: u64) -> u32 {
+    v as u32
+}
+
+/// One argument comparison: go to `matched` when it holds, else to `failed`.
+fn emit_condition(
+    p: &mut Program<'_>,
+    c: &Condition,
+    wide: bool,
+    matched: Target,
+    failed: Target,
+) -> Result<Target, TooLong> {
+    let (cmp, m, f) = match c.cmp {
+        Cmp::Ne => (Cmp::Eq, failed, matched),
+        Cmp::Lt => (Cmp::Ge, failed, matched),
+        Cmp::Le => (Cmp::Gt, failed, matched),
+        other => (other, matched, failed),
+    };
+    let (mask, value) = if cmp == Cmp::MaskedEq {
+        (c.value, c.value_two & c.value)
+    } else {
+        (u64::MAX, c.value)
+    };
+    let op = match cmp {
+        Cmp::Gt => k::BPF_JGT,
+        Cmp::Ge => k::BPF_JGE,
+        _ => k::BPF_JEQ,
+    };
+    // Low word: decides when the high words are equal (or not compared).
+    p.jump(op, low(value), m, f)?;
+    if low(mask) != u32::MAX {
+        p.and(low(mask))?;
+    }
+    let low_entry = p.load(offset_arg(c.index, false))?;
+    if !wide || (cmp == Cmp::MaskedEq && high(mask) == 0) {
+        return Ok(Target::At(low_entry));
+    }
+    // The high word first: equal means the low word decides.
+    let equal = p.jump(k::BPF_JEQ, high(value), Target::At(low_entry), f)?;
+    if op != k::BPF_JEQ {
+        // Ordered comparisons: a strictly greater high word decides alone.
+        p.jump(k::BPF_JGT, high(value), m, Target::At(equal))?;
+    }
+    if high(mask) != u32::MAX {
+        p.and(high(mask))?;
+    }
+    Ok(Target::At(p.load(offset_arg(c.index, true))?))
+}
+
+/// Compile `linux.seccomp` into `buf`. `annotations` decide the unknown-name policy.
+pub fn compile<'b>(
+    seccomp: Value<'_>,
+    fail_unknown: bool,
+    log: &Log<'_>,
+    buf: &'b mut [sock_filter; limits::INSNS],
+) -> Result<Filter<'b>, InitError> {
+    let mut rules = Rules::new();
+    let mut d = Decisions {
+        table: [[Decision::Default; limits::NUMBERS]; ABIS.len()],
+        end: [0; ABIS.len()],
+        links: [Link {
+            rule: 0,
+            next: NO_LINK,
+        }; limits::LINKS],
+        link_count: 0,
+    };
+    let header = {
+        let mut record = |name: JStr<'_>, named: Named| {
+            let Some(index) = syscall_index(name) else {
+                let at = named.at;
+                if fail_unknown {
+                    return Err(InitError::invalid(STEP, at, "unknown syscall"));
+                }
+                // Debug, as runc: Docker's profile names calls of other architectures.
+                log.line(
+                    "debug",
+                    format_args!("{at} ({name}): unknown syscall, skipped"),
+                );
+                return Ok(());
+            };
+            for (a, abi) in ABIS.iter().enumerate() {
+                let nr = abi.numbers[index];
+                if nr == syscalls::family::ABSENT {
+                    continue;
+                }
+                let slot = usize::from(nr);
+                d.end[a] = d.end[a].max(u32::from(nr) + 1);
+                let cell = &mut d.table[a][slot];
+                if named.skipped || matches!(cell, Decision::Ret(_)) {
+                    continue;
+                }
+                if named.conditional.is_empty() {
+                    *cell = Decision::Ret(named.action);
+                    continue;
+                }
+                // Append this rule's conditional rules to the syscall's chain.
+                for r in named.conditional.clone() {
+                    let link = d.link_count;
+                    if link >= limits::LINKS {
+                        return Err(InitError::invalid(
+                            STEP,
+                            named.at,
+                            "more (syscall, conditional rule) pairs than ocinit's limit (2048)",
+                        ));
+                    }
+                    #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
+                    {
+                        d.links[link] = Link {
+                            rule: r as u8,
+                            next: NO_LINK,
+                        };
+                        d.link_count += 1;
+                        match *cell {
+                            Decision::Chain(head) => {
+                                let mut l = usize::from(head);
+                                while d.links[l].next != NO_LINK {
+                                    l = usize::from(d.links[l].next);
+                                }
+                                d.links[l].next = link as u16;
+                            }
+                            _ => *cell = Decision::Chain(link as u16),
+                        }
+                    }
+                }
+            }
+            Ok(())
+        };
+        parse(seccomp, &mut rules, &mut record)?
+    };
+    let mut program = Program::new(buf);
+    emit_filter(&mut program, &header, &d, &rules)?;
+    Ok(Filter {
+        program: program.finish(),
+        flags: header.flags,
+    })
+}
+
+/// Decode the precompiled filter of the [`BPF_DATA`] annotation (standard base64 of the
+/// instructions in host byte order) into `buf`.
+pub fn decode_precompiled<'b>(
+    base64: JStr<'_>,
+    buf: &'b mut [sock_filter; limits::INSNS],
+) -> Result<&'b [sock_filter], InitError> {
+    let at = At::field("annotations[\"run.oci.seccomp_bpf_data\"]");
+    let bad = |why| InitError::invalid(STEP, at, why);
+    let mut insn = [0u8; 8];
+    let (mut bytes, mut bits, mut acc, mut padding) = (0usize, 0u32, 0u32, 0usize);
+    for &c in base64.raw() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => {
+                padding += 1;
+                continue;
+            }
+            _ => return Err(bad("not base64")),
+        };
+        if padding > 0 {
+            return Err(bad("not base64: data after the padding"));
+        }
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            #[expect(clippy::cast_possible_truncation, reason = "one byte, by intent")]
+            let byte = (acc >> bits) as u8;
+            insn[bytes % 8] = byte;
+            bytes += 1;
+            if bytes.is_multiple_of(8) {
+                let slot = buf
+                    .get_mut(bytes / 8 - 1)
+                    .ok_or_else(|| bad("more than the kernel's 4096 instructions"))?;
+                *slot = sock_filter {
+                    code: u16::from_ne_bytes([insn[0], insn[1]]),
+                    jt: insn[2],
+                    jf: insn[3],
+                    k: u32::from_ne_bytes([insn[4], insn[5], insn[6], insn[7]]),
+                };
+            }
+        }
+    }
+    if padding > 2 || !base64.raw().len().is_multiple_of(4) {
+        return Err(bad("not base64: bad length or padding"));
+    }
+    if bytes == 0 || !bytes.is_multiple_of(8) {
+        return Err(bad("not a whole number of BPF instructions"));
+    }
+    Ok(&buf[..bytes / 8])
+}
+
+/// Load `filter` on this thread. A notify listener goes to the parent, which takes it with
+/// `pidfd_getfd` while the init waits (runc's procSeccomp): announcing a descriptor number
+/// needs only a `write`, which no accepted profile sends to the listener.
+pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
+    use core::fmt::Write as _;
+    let at = At::field("linux.seccomp");
+    let listener =
+        sys::seccomp_set_mode_filter(filter.flags, filter.program).ctx(STEP, Op::Seccomp, at)?;
+    let (Some(listener), Some(control)) = (listener, control) else {
+        return Ok(());
+    };
+    let mut message = Line::<64>::new();
+    write!(
+        message,
+        "{{\"type\":\"seccomp-listener\",\"fd\":{}}}",
+        listener.as_raw_fd()
+    )
+    .map_err(|_| InitError::invalid(STEP, at, "message too long"))?;
+    protocol::send_frame(control, message.as_bytes(), STEP)?;
+    protocol::expect_reply(control, "seccomp-listener-done", STEP)
+}

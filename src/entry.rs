@@ -201,7 +201,7 @@ pub fn main(args: StartupStrings, env: StartupStrings) -> i32 {
 fn report(setup: &Setup, e: &InitError) {
     let mut message = Line::<512>::new();
     let sent = protocol::error_message(e, &mut message).is_ok()
-        && protocol::send_frame(setup.control.as_fd(), message.as_bytes(), e.step).is_ok();
+        && protocol::send_error_frame(setup.control.as_fd(), message.as_bytes(), e.step).is_ok();
     let mut text = Line::<512>::new();
     let _ = protocol::error_text(e, &mut text);
     let line = core::str::from_utf8(text.as_bytes())
@@ -249,10 +249,9 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let mut envp = CStrArray::new(envp);
     // Compiled now so that a bad profile fails `create`, not `start`.
     let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
-    let early = seccomp
-        .as_ref()
-        .filter(|_| !config.process.no_new_privileges);
-    if early.is_some() {
+    let nnp = config.process.no_new_privileges;
+    let early = seccomp.as_ref().filter(|_| !nnp);
+    if seccomp.is_some() {
         // The profile may forbid close_range once loaded: close everything unannounced now
         // (nothing the init opens later outlives its step).
         setup.close_unannounced()?;
@@ -266,6 +265,11 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         early,
         Some(control),
     )?;
+    if let Some(filter) = seccomp.as_ref().filter(|_| nnp) {
+        // With no_new_privs: as late as possible while the parent still listens (a notify
+        // listener goes to it), as runc does.
+        crate::seccomp::load(filter, Some(control))?;
+    }
 
     // Everything that can fail before execve has passed: the container is created.
     protocol::send_simple(control, "created", Step::Handshake)?;
@@ -274,17 +278,10 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     }
     let keep: [BorrowedFd<'_>; 2] = [control, setup.log.as_ref().map_or(control, |l| l.as_fd())];
     match process::close_fds(3 + setup.preserved, &keep) {
-        // Loaded before the capability drop, the profile forbids close_range; everything was
-        // closed before the load.
-        Err(e) if early.is_some() && matches!(e.errno, Some(Errno::NOSYS | Errno::PERM)) => {}
+        // The profile forbids close_range (with its own errno); everything was closed before
+        // it was loaded, and every descriptor the init opened since was closed by its step.
+        Err(_) if seccomp.is_some() => {}
         r => r?,
-    }
-    if let Some(filter) = seccomp
-        .as_ref()
-        .filter(|_| config.process.no_new_privileges)
-    {
-        // With no_new_privs: as late as possible, so the fewest init syscalls run under it.
-        crate::seccomp::load(filter, Some(control))?;
     }
     if config.stay_pid1 {
         // The user process runs as our child; we stay as its reaper (docs/PID1.md).

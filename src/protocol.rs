@@ -89,10 +89,14 @@ impl<const N: usize> fmt::Write for Line<N> {
 }
 
 /// Write all of `bytes` (a frame must never go out in part).
-fn send_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
+fn send_all(fd: BorrowedFd<'_>, mut bytes: &[u8], how: Sending) -> Result<(), Errno> {
     while !bytes.is_empty() {
-        // NOSIGNAL: a parent that went away must give us EPIPE, not kill us with SIGPIPE.
-        match rustix::net::send(fd, bytes, SendFlags::NOSIGNAL) {
+        let sent = match how {
+            Sending::Write => rustix::io::write(fd, bytes),
+            // NOSIGNAL: a parent that went away must give us EPIPE, not kill us with SIGPIPE.
+            Sending::Error => rustix::net::send(fd, bytes, SendFlags::NOSIGNAL),
+        };
+        match sent {
             Ok(n) => bytes = bytes.get(n..).unwrap_or_default(),
             Err(Errno::INTR) => {}
             Err(e) => return Err(e),
@@ -101,13 +105,33 @@ fn send_all(fd: BorrowedFd<'_>, mut bytes: &[u8]) -> Result<(), Errno> {
     Ok(())
 }
 
+/// How a frame is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Sending {
+    /// `write`: what seccomp profiles written for runc allow once the filter is loaded. A
+    /// parent gone mid-protocol kills the init with SIGPIPE, which is all it could do anyway.
+    Write,
+    /// `send(MSG_NOSIGNAL)`: an error report must fail with EPIPE, so that the init can still
+    /// say it on stderr.
+    Error,
+}
+
 /// Send one frame.
 pub fn send_frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step) -> Result<(), InitError> {
+    frame(fd, payload, step, Sending::Write)
+}
+
+/// Send an error frame; fails (instead of killing the init) when the parent is gone.
+pub fn send_error_frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step) -> Result<(), InitError> {
+    frame(fd, payload, step, Sending::Error)
+}
+
+fn frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step, how: Sending) -> Result<(), InitError> {
     let len = u32::try_from(payload.len())
         .map_err(|_| Errno::MSGSIZE)
         .ctx(step, Op::Send, At::NONE)?;
-    send_all(fd, &len.to_le_bytes()).ctx(step, Op::Send, At::NONE)?;
-    send_all(fd, payload).ctx(step, Op::Send, At::NONE)
+    send_all(fd, &len.to_le_bytes(), how).ctx(step, Op::Send, At::NONE)?;
+    send_all(fd, payload, how).ctx(step, Op::Send, At::NONE)
 }
 
 /// Fill `buf` completely; `Ok(n < buf.len())` only at end of stream.

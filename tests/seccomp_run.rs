@@ -387,3 +387,58 @@ fn bad_profiles_are_refused_with_their_path() {
     );
     assert!(!b.out("ran").exists());
 }
+
+/// SCMP_ACT_NOTIFY: the init hands its listener to ocirun (pidfd_getfd), which sends it with
+/// the container's state to the agent at `listenerPath`; the agent answers the syscall.
+#[test]
+fn notify_agent_answers_a_trapped_syscall() {
+    if !root_or_skip("notify_agent_answers_a_trapped_syscall") {
+        return;
+    }
+    let b = bundle("notify");
+    let socket = b.dir.join("agent.sock");
+    let state = b.dir.join("agent-state.json");
+    // One agent per container; it is listening once it says so.
+    let spawn_agent = || {
+        let _ = std::fs::remove_file(&socket);
+        let _ = std::fs::remove_file(&state);
+        let mut agent = Command::new("python3")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/seccomp_agent.py"))
+            .args([&socket, &state])
+            .arg("1")
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3");
+        let mut ready = String::new();
+        std::io::BufRead::read_line(
+            &mut std::io::BufReader::new(agent.stdout.as_mut().expect("piped")),
+            &mut ready,
+        )
+        .expect("agent ready");
+        assert_eq!(ready, "ready\n");
+        agent
+    };
+    let profile = format!(
+        r#"{{"defaultAction":"SCMP_ACT_ALLOW","listenerPath":{},"listenerMetadata":"hello",
+        "syscalls":[{{"names":["getppid"],"action":"SCMP_ACT_NOTIFY"}}]}}"#,
+        common::js(socket.to_str().expect("utf-8"))
+    );
+    for nnp in [true, false] {
+        let mut agent = spawn_agent();
+        let out = run_ok(
+            &b,
+            &config(&b, &["probe", "syscall", GETPPID], &profile, nnp),
+        );
+        assert_eq!(out, "ok 4242\n", "nnp={nnp}");
+        assert!(agent.wait().expect("agent").success());
+        let got = std::fs::read_to_string(&state).expect("agent state");
+        for want in [
+            r#""fds": ["seccompFd"]"#,
+            r#""metadata": "hello""#,
+            r#""status": "creating""#,
+            r#""fds": 1"#,
+        ] {
+            assert!(got.contains(want), "{want} in {got}");
+        }
+    }
+}

@@ -302,6 +302,25 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
                     ));
                 }
             }
+            Message::SeccompListener(fd) => {
+                let p = pid.unwrap_or_else(|| i32::try_from(spawned.child.id()).unwrap_or(0));
+                let seccomp = config
+                    .as_ref()
+                    .map(|c| &c["linux"]["seccomp"])
+                    .cloned()
+                    .unwrap_or_default();
+                let process_state = serde_json::json!({
+                    "ociVersion": "1.2.0",
+                    "fds": ["seccompFd"],
+                    "pid": p,
+                    "metadata": seccomp["listenerMetadata"].as_str().unwrap_or(""),
+                    "state": state.oci_state_creating(p),
+                });
+                let path = seccomp["listenerPath"].as_str().unwrap_or("");
+                if let Err(e) = spawned.hand_over_listener(p, fd, path, &process_state) {
+                    return Err(fail(&mut spawned, pid, &state, e.to_string()));
+                }
+            }
             Message::Created => break,
             Message::Error(e) => {
                 let text = protocol::render_error(&e, config.as_ref());

@@ -4,7 +4,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
@@ -52,6 +52,9 @@ pub enum Message {
         /// `gid_map` lines.
         gid: String,
     },
+    /// The init loaded a seccomp filter with a notify listener, descriptor `fd` in its table:
+    /// take it, answer, and hand it to the agent at `linux.seccomp.listenerPath`.
+    SeccompListener(i32),
     /// The init waits for `run`.
     Ready,
     /// Every step before execve passed; the init waits on the FIFO (if any), then execs.
@@ -183,6 +186,44 @@ impl Spawned {
         let _ = self.log_drained.recv_timeout(Duration::from_secs(2));
     }
 
+    /// Take the init's notify listener (`pidfd_getfd`, as runc), answer, then send it with the
+    /// OCI `ContainerProcessState` to the seccomp agent listening at `listener_path`.
+    pub fn hand_over_listener(
+        &mut self,
+        pid: i32,
+        fd: i32,
+        listener_path: &str,
+        process_state: &Value,
+    ) -> io::Result<()> {
+        use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+        use rustix::process::{PidfdFlags, PidfdGetfdFlags};
+        let target = rustix::process::Pid::from_raw(pid)
+            .ok_or_else(|| io::Error::other("no pid for the seccomp listener"))?;
+        let pidfd = rustix::process::pidfd_open(target, PidfdFlags::empty())?;
+        let listener = rustix::process::pidfd_getfd(&pidfd, fd, PidfdGetfdFlags::empty())?;
+        self.send(br#"{"type":"seccomp-listener-done"}"#)?;
+        let agent = UnixStream::connect(listener_path).map_err(|e| {
+            io::Error::other(format!(
+                "connecting to the seccomp agent at {listener_path}: {e}"
+            ))
+        })?;
+        let payload = serde_json::to_vec(process_state).map_err(io::Error::other)?;
+        let fds = [listener.as_fd()];
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = SendAncillaryBuffer::new(&mut space);
+        control.push(SendAncillaryMessage::ScmRights(&fds));
+        let sent = rustix::net::sendmsg(
+            &agent,
+            &[io::IoSlice::new(&payload)],
+            &mut control,
+            SendFlags::empty(),
+        )?;
+        if sent != payload.len() {
+            return Err(io::Error::other("short write to the seccomp agent"));
+        }
+        Ok(())
+    }
+
     /// Answer `ready`.
     pub fn send_run(&mut self) -> io::Result<()> {
         self.send(br#"{"type":"run"}"#)
@@ -226,6 +267,12 @@ impl Spawned {
                 gid: msg["gidMappings"].as_str().unwrap_or_default().to_string(),
             },
             Some("ready") => Message::Ready,
+            Some("seccomp-listener") => Message::SeccompListener(
+                msg["fd"]
+                    .as_i64()
+                    .and_then(|p| i32::try_from(p).ok())
+                    .ok_or_else(|| io::Error::other("bad seccomp-listener message"))?,
+            ),
             Some("created") => Message::Created,
             Some("error") => {
                 self.wait_log_drained();

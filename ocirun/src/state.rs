@@ -166,6 +166,18 @@ impl State {
         })
     }
 
+    /// The OCI state object while the container is being created (for a seccomp agent).
+    pub fn oci_state_creating(&self, pid: i32) -> Value {
+        json!({
+            "ociVersion": "1.2.0",
+            "id": self.id,
+            "status": "creating",
+            "pid": pid,
+            "bundle": self.bundle,
+            "annotations": self.annotations,
+        })
+    }
+
     /// SIGKILL the container's process and wait (up to 5 s) until it is gone.
     pub fn kill_and_wait(&self) {
         if let Some(p) = Pid::from_raw(self.pid) {

@@ -162,3 +162,55 @@ pub fn mount_options(data: &[u8]) {
 fn linux_raw_sys_atime() -> u32 {
     0x70
 }
+
+/// The seccomp compiler over an arbitrary `linux.seccomp` object: either a clear error naming a
+/// field of it, or a program the kernel would accept (at most 4096 instructions, every jump
+/// forward and in range, only loads of `seccomp_data` words, ending in `ret`) whose every path
+/// ends in a `ret`.
+pub fn seccomp_compile(data: &[u8]) {
+    use linux_raw_sys::ptrace::sock_filter;
+    if json::validate(data, json::MAX_DEPTH).is_err() {
+        return;
+    }
+    let log = protocol::Log {
+        fd: None,
+        debug: false,
+    };
+    let mut buf = [sock_filter {
+        code: 0,
+        jt: 0,
+        jf: 0,
+        k: 0,
+    }; ocinit::seccomp::limits::INSNS];
+    match ocinit::seccomp::compile(Value::root(data), false, &log, &mut buf) {
+        Err(e) => assert!(
+            e.at.template.starts_with("linux.seccomp"),
+            "error outside the profile: {e:?}"
+        ),
+        Ok(filter) => check_program(filter.program),
+    }
+}
+
+fn check_program(p: &[linux_raw_sys::ptrace::sock_filter]) {
+    assert!(!p.is_empty() && p.len() <= 4096, "length {}", p.len());
+    for (pc, i) in p.iter().enumerate() {
+        let rest = p.len() - pc - 1;
+        match i.code {
+            // ld [k]: a 32-bit word inside struct seccomp_data (64 bytes).
+            0x20 => assert!(i.k < 64 && i.k % 4 == 0, "{pc}: load {}", i.k),
+            // and #k
+            0x54 => {}
+            // ret #k
+            0x06 => {}
+            // ja k
+            0x05 => assert!((i.k as usize) < rest, "{pc}: ja out of range"),
+            // jeq/jgt/jge/jset #k
+            0x15 | 0x25 | 0x35 | 0x45 => assert!(
+                usize::from(i.jt) < rest && usize::from(i.jf) < rest,
+                "{pc}: jump out of range"
+            ),
+            other => panic!("{pc}: unexpected opcode {other:#x}"),
+        }
+    }
+    assert_eq!(p[p.len() - 1].code, 0x06, "the last instruction must be ret");
+}

@@ -38,3 +38,8 @@ fn frames_corpus() {
 fn mount_options_corpus() {
     replay("mount_options", checks::mount_options);
 }
+
+#[test]
+fn seccomp_compile_corpus() {
+    replay("seccomp_compile", checks::seccomp_compile);
+}

@@ -9,6 +9,7 @@
 use crate::error::{At, InitError, Op, Step};
 use crate::json::{self, JStr, Kind, Value};
 use crate::mounts;
+use crate::names::Names;
 
 const STEP: Step = Step::Decode;
 
@@ -61,7 +62,7 @@ pub struct Process<'a> {
 }
 
 /// `process.rlimits[].type` names, index = the resource number.
-pub const RLIMITS: [&str; 16] = [
+pub const RLIMITS: Names = crate::names![
     "RLIMIT_CPU",
     "RLIMIT_FSIZE",
     "RLIMIT_DATA",

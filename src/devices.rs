@@ -15,12 +15,13 @@ use rustix::io::Errno;
 use crate::config::Config;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::mounts;
+use crate::names::{Names, Table};
 
 const STEP: Step = Step::Devices;
 
 /// (name, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7, `/dev/random` 1:8,
 /// `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`.
-const DEVICES: [(&str, u32, u32); 6] = [
+const DEVICES: Table<(u32, u32), 6> = crate::table![
     ("null", 1, 3),
     ("zero", 1, 5),
     ("full", 1, 7),
@@ -29,14 +30,16 @@ const DEVICES: [(&str, u32, u32); 6] = [
     ("tty", 5, 0),
 ];
 
-/// (link name, target).
-const LINKS: [(&str, &str); 5] = [
-    ("ptmx", "pts/ptmx"),
-    ("fd", "/proc/self/fd"),
-    ("stdin", "/proc/self/fd/0"),
-    ("stdout", "/proc/self/fd/1"),
-    ("stderr", "/proc/self/fd/2"),
+/// The links, and their targets in the same order.
+const LINKS: Names = crate::names!["ptmx", "fd", "stdin", "stdout", "stderr"];
+const LINK_TARGETS: Names = crate::names![
+    "pts/ptmx",
+    "/proc/self/fd",
+    "/proc/self/fd/0",
+    "/proc/self/fd/1",
+    "/proc/self/fd/2",
 ];
+const _: () = assert!(LINKS.count() == LINK_TARGETS.count());
 
 fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(), InitError> {
     let at = At::NONE;
@@ -128,7 +131,7 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     }
     // An O_PATH handle resolved inside the root: every *at call below stays in this directory.
     let dev = mounts::create_in_root(root, b"/dev", false).ctx(STEP, Op::Open, At::NONE)?;
-    for (name, major, minor) in DEVICES {
+    for (name, &(major, minor)) in DEVICES.iter() {
         device(dev.as_fd(), name, major, minor)?;
     }
     // ptmx must be the container's devpts one: whatever the image put there goes.
@@ -136,7 +139,7 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
         Ok(()) | Err(Errno::NOENT) => {}
         Err(e) => return Err(InitError::sys(STEP, Op::Unlink, e, At::NONE)),
     }
-    for (name, target) in LINKS {
+    for (name, target) in LINKS.iter().zip(LINK_TARGETS) {
         match rustix::fs::symlinkat(target, &dev, name) {
             Ok(()) | Err(Errno::EXIST) => {}
             Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, At::NONE)),

@@ -8,6 +8,8 @@ use core::fmt;
 
 use rustix::io::Errno;
 
+use crate::names::Names;
+
 /// A step of the init sequence, in order. The names are part of the protocol (`docs/STEPS.md`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
@@ -78,39 +80,42 @@ pub enum Step {
 impl Step {
     /// The wire name.
     pub fn name(self) -> &'static str {
-        match self {
-            Step::Setup => "setup",
-            Step::Receive => "receive",
-            Step::Decode => "decode",
-            Step::UserNamespace => "user-namespace",
-            Step::Namespaces => "namespaces",
-            Step::Keyring => "keyring",
-            Step::PidNamespace => "pid-namespace",
-            Step::Rootfs => "rootfs",
-            Step::Mounts => "mounts",
-            Step::Devices => "devices",
-            Step::PivotRoot => "pivot-root",
-            Step::Sysctl => "sysctl",
-            Step::ReadonlyPaths => "readonly-paths",
-            Step::MaskedPaths => "masked-paths",
-            Step::Hostname => "hostname",
-            Step::Handshake => "handshake",
-            Step::Umask => "umask",
-            Step::Cwd => "cwd",
-            Step::User => "user",
-            Step::OomScoreAdj => "oom-score-adj",
-            Step::Prctl => "prctl",
-            Step::Rlimits => "rlimits",
-            Step::Capabilities => "capabilities",
-            Step::Seccomp => "seccomp",
-            Step::Env => "env",
-            Step::Lookup => "lookup",
-            Step::ExecFifo => "exec-fifo",
-            Step::CloseFds => "close-fds",
-            Step::Exec => "exec",
-            Step::Pid1 => "pid1",
-            Step::Boot => "boot",
-        }
+        // In the order of the variants (tests::names_follow_the_variants).
+        const NAMES: Names = crate::names![
+            "setup",
+            "receive",
+            "decode",
+            "user-namespace",
+            "namespaces",
+            "keyring",
+            "pid-namespace",
+            "rootfs",
+            "mounts",
+            "devices",
+            "pivot-root",
+            "sysctl",
+            "readonly-paths",
+            "masked-paths",
+            "hostname",
+            "handshake",
+            "umask",
+            "cwd",
+            "user",
+            "oom-score-adj",
+            "prctl",
+            "rlimits",
+            "capabilities",
+            "seccomp",
+            "env",
+            "lookup",
+            "exec-fifo",
+            "close-fds",
+            "exec",
+            "pid1",
+            "boot",
+        ];
+        const { assert!(NAMES.count() == Step::Boot as usize + 1) };
+        NAMES.iter().nth(self as usize).unwrap_or_default()
     }
 }
 
@@ -204,49 +209,52 @@ pub enum Op {
 impl Op {
     /// The wire name (the system call's name where there is one).
     pub fn name(self) -> &'static str {
-        match self {
-            Op::Environment => "environment",
-            Op::Recv => "recv",
-            Op::Send => "send",
-            Op::Parse => "parse",
-            Op::Validate => "validate",
-            Op::Unshare => "unshare",
-            Op::Clone => "clone",
-            Op::Pipe => "pipe2",
-            Op::Open => "open",
-            Op::Mkdir => "mkdir",
-            Op::Mount => "mount",
-            Op::MountSetattr => "mount_setattr",
-            Op::Umount => "umount2",
-            Op::PivotRoot => "pivot_root",
-            Op::Chroot => "chroot",
-            Op::Chdir => "chdir",
-            Op::Sethostname => "sethostname",
-            Op::Setdomainname => "setdomainname",
-            Op::Setgroups => "setgroups",
-            Op::Setgid => "setgid",
-            Op::Setuid => "setuid",
-            Op::Access => "access",
-            Op::Write => "write",
-            Op::Fcntl => "fcntl",
-            Op::CloseRange => "close_range",
-            Op::Execve => "execve",
-            Op::Prctl => "prctl",
-            Op::Keyctl => "keyctl",
-            Op::Mknod => "mknod",
-            Op::Statfs => "statfs",
-            Op::Chmod => "chmod",
-            Op::Chown => "chown",
-            Op::Unlink => "unlink",
-            Op::Symlink => "symlink",
-            Op::Capset => "capset",
-            Op::Setrlimit => "setrlimit",
-            Op::Getcwd => "getcwd",
-            Op::Signalfd => "signalfd",
-            Op::Sigprocmask => "rt_sigprocmask",
-            Op::Read => "read",
-            Op::Seccomp => "seccomp",
-        }
+        // In the order of the variants (tests::names_follow_the_variants).
+        const NAMES: Names = crate::names![
+            "environment",
+            "recv",
+            "send",
+            "parse",
+            "validate",
+            "unshare",
+            "clone",
+            "pipe2",
+            "open",
+            "mkdir",
+            "mount",
+            "mount_setattr",
+            "umount2",
+            "pivot_root",
+            "chroot",
+            "chdir",
+            "sethostname",
+            "setdomainname",
+            "setgroups",
+            "setgid",
+            "setuid",
+            "access",
+            "write",
+            "fcntl",
+            "close_range",
+            "execve",
+            "prctl",
+            "keyctl",
+            "mknod",
+            "statfs",
+            "chmod",
+            "chown",
+            "unlink",
+            "symlink",
+            "capset",
+            "setrlimit",
+            "getcwd",
+            "signalfd",
+            "rt_sigprocmask",
+            "read",
+            "seccomp",
+        ];
+        const { assert!(NAMES.count() == Op::Seccomp as usize + 1) };
+        NAMES.iter().nth(self as usize).unwrap_or_default()
     }
 }
 
@@ -386,5 +394,93 @@ mod tests {
         assert_eq!(At::item("process.args[]", 0).to_string(), "process.args[0]");
         assert_eq!(At::field("root.path").to_string(), "root.path");
         assert_eq!(At::NONE.to_string(), "");
+    }
+
+    #[test]
+    fn names_follow_the_variants() {
+        let steps = [
+            (Step::Setup, "setup"),
+            (Step::Receive, "receive"),
+            (Step::Decode, "decode"),
+            (Step::UserNamespace, "user-namespace"),
+            (Step::Namespaces, "namespaces"),
+            (Step::Keyring, "keyring"),
+            (Step::PidNamespace, "pid-namespace"),
+            (Step::Rootfs, "rootfs"),
+            (Step::Mounts, "mounts"),
+            (Step::Devices, "devices"),
+            (Step::PivotRoot, "pivot-root"),
+            (Step::Sysctl, "sysctl"),
+            (Step::ReadonlyPaths, "readonly-paths"),
+            (Step::MaskedPaths, "masked-paths"),
+            (Step::Hostname, "hostname"),
+            (Step::Handshake, "handshake"),
+            (Step::Umask, "umask"),
+            (Step::Cwd, "cwd"),
+            (Step::User, "user"),
+            (Step::OomScoreAdj, "oom-score-adj"),
+            (Step::Prctl, "prctl"),
+            (Step::Rlimits, "rlimits"),
+            (Step::Capabilities, "capabilities"),
+            (Step::Seccomp, "seccomp"),
+            (Step::Env, "env"),
+            (Step::Lookup, "lookup"),
+            (Step::ExecFifo, "exec-fifo"),
+            (Step::CloseFds, "close-fds"),
+            (Step::Exec, "exec"),
+            (Step::Pid1, "pid1"),
+            (Step::Boot, "boot"),
+        ];
+        assert_eq!(steps.len(), Step::Boot as usize + 1);
+        for (i, (step, name)) in steps.into_iter().enumerate() {
+            assert_eq!((step as usize, step.name()), (i, name));
+        }
+        let ops = [
+            (Op::Environment, "environment"),
+            (Op::Recv, "recv"),
+            (Op::Send, "send"),
+            (Op::Parse, "parse"),
+            (Op::Validate, "validate"),
+            (Op::Unshare, "unshare"),
+            (Op::Clone, "clone"),
+            (Op::Pipe, "pipe2"),
+            (Op::Open, "open"),
+            (Op::Mkdir, "mkdir"),
+            (Op::Mount, "mount"),
+            (Op::MountSetattr, "mount_setattr"),
+            (Op::Umount, "umount2"),
+            (Op::PivotRoot, "pivot_root"),
+            (Op::Chroot, "chroot"),
+            (Op::Chdir, "chdir"),
+            (Op::Sethostname, "sethostname"),
+            (Op::Setdomainname, "setdomainname"),
+            (Op::Setgroups, "setgroups"),
+            (Op::Setgid, "setgid"),
+            (Op::Setuid, "setuid"),
+            (Op::Access, "access"),
+            (Op::Write, "write"),
+            (Op::Fcntl, "fcntl"),
+            (Op::CloseRange, "close_range"),
+            (Op::Execve, "execve"),
+            (Op::Prctl, "prctl"),
+            (Op::Keyctl, "keyctl"),
+            (Op::Mknod, "mknod"),
+            (Op::Statfs, "statfs"),
+            (Op::Chmod, "chmod"),
+            (Op::Chown, "chown"),
+            (Op::Unlink, "unlink"),
+            (Op::Symlink, "symlink"),
+            (Op::Capset, "capset"),
+            (Op::Setrlimit, "setrlimit"),
+            (Op::Getcwd, "getcwd"),
+            (Op::Signalfd, "signalfd"),
+            (Op::Sigprocmask, "rt_sigprocmask"),
+            (Op::Read, "read"),
+            (Op::Seccomp, "seccomp"),
+        ];
+        assert_eq!(ops.len(), Op::Seccomp as usize + 1);
+        for (i, (op, name)) in ops.into_iter().enumerate() {
+            assert_eq!((op as usize, op.name()), (i, name));
+        }
     }
 }

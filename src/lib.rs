@@ -16,6 +16,7 @@ pub mod error;
 pub mod json;
 pub mod keyring;
 pub mod mounts;
+pub mod names;
 pub mod paths;
 pub mod pid1;
 pub mod process;

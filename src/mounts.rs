@@ -16,6 +16,7 @@ use crate::config::{member, string};
 use crate::cpath::CPath;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Kind, Value};
+use crate::names::{Names, Table};
 
 const STEP: Step = Step::Mounts;
 
@@ -25,7 +26,7 @@ pub const MAX_DATA: usize = 4096;
 pub const MAX_PROPAGATION: usize = 4;
 
 /// Words that set or clear a mount flag (runc `parseMountOptions`).
-const FLAG_WORDS: [(&str, bool, u32); 33] = [
+const FLAG_WORDS: Table<(bool, u32), 33> = crate::table![
     ("ro", false, g::MS_RDONLY),
     ("rw", true, g::MS_RDONLY),
     ("nosuid", false, g::MS_NOSUID),
@@ -62,7 +63,7 @@ const FLAG_WORDS: [(&str, bool, u32); 33] = [
 ];
 
 /// Propagation words, applied one by one after the mount.
-const PROPAGATION_WORDS: [(&str, u32); 8] = [
+const PROPAGATION_WORDS: Table<u32, 8> = crate::table![
     ("private", g::MS_PRIVATE),
     ("rprivate", g::MS_PRIVATE | g::MS_REC),
     ("slave", g::MS_SLAVE),
@@ -74,7 +75,7 @@ const PROPAGATION_WORDS: [(&str, u32); 8] = [
 ];
 
 /// Recursive attribute words for `mount_setattr(AT_RECURSIVE)`: (word, clear?, attribute).
-const RECURSIVE_WORDS: [(&str, bool, u32); 18] = [
+const RECURSIVE_WORDS: Table<(bool, u32), 18> = crate::table![
     ("rro", false, g::MOUNT_ATTR_RDONLY),
     ("rrw", true, g::MOUNT_ATTR_RDONLY),
     ("rnosuid", false, g::MOUNT_ATTR_NOSUID),
@@ -94,6 +95,9 @@ const RECURSIVE_WORDS: [(&str, bool, u32); 18] = [
     ("rnosymfollow", false, g::MOUNT_ATTR_NOSYMFOLLOW),
     ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW),
 ];
+
+/// Words of mount options ocinit does not implement.
+const UNSUPPORTED_WORDS: Names = crate::names!["tmpcopyup", "idmap", "ridmap"];
 
 /// `mounts[i].options` parsed: flags, the flags explicitly cleared, propagation, recursive
 /// attributes, and every other word joined with `,` as filesystem data.
@@ -141,10 +145,7 @@ impl Options {
         if word.is_empty() {
             return Err(InitError::invalid(STEP, at, "empty option"));
         }
-        if let Some(&(_, clear, flag)) = FLAG_WORDS
-            .iter()
-            .find(|(w, _, f)| *f != 0 && word.eq_str(w))
-        {
+        if let Some((_, &(clear, flag))) = FLAG_WORDS.find(|w, &(_, f)| f != 0 && word.eq_str(w)) {
             // A later word about the same flag wins.
             if clear {
                 self.flags &= !flag;
@@ -155,7 +156,7 @@ impl Options {
             }
             return Ok(());
         }
-        if let Some(&(_, flag)) = PROPAGATION_WORDS.iter().find(|(w, _)| word.eq_str(w)) {
+        if let Some((_, &flag)) = PROPAGATION_WORDS.find(|w, _| word.eq_str(w)) {
             let slot = self
                 .propagation
                 .get_mut(self.propagation_len)
@@ -164,7 +165,7 @@ impl Options {
             self.propagation_len += 1;
             return Ok(());
         }
-        if let Some(&(w, clear, attr)) = RECURSIVE_WORDS.iter().find(|(w, _, _)| word.eq_str(w)) {
+        if let Some((w, &(clear, attr))) = RECURSIVE_WORDS.find(|w, _| word.eq_str(w)) {
             let attr = u64::from(attr);
             // Any atime word replaces the whole atime field (runc 1.4.1).
             let atime_field = if w.contains("atime") {
@@ -181,10 +182,7 @@ impl Options {
             }
             return Ok(());
         }
-        if ["tmpcopyup", "idmap", "ridmap"]
-            .iter()
-            .any(|w| word.eq_str(w))
-        {
+        if UNSUPPORTED_WORDS.iter().any(|w| word.eq_str(w)) {
             return Err(InitError::invalid(
                 STEP,
                 at,

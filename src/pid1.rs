@@ -14,6 +14,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
+use crate::names::Names;
 use crate::protocol::{Line, errno_text};
 use crate::sys::{self, CStrArray, Forked, SigSet, StartupStrings};
 
@@ -211,7 +212,7 @@ Without protocol descriptors (see docs/PROTOCOL.md) ocinit runs as a PID 1 like 
 ";
 
 /// Classic signal names, index = number - 1.
-const SIGNAL_NAMES: [&str; 31] = [
+const SIGNAL_NAMES: Names = crate::names![
     "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
     "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
     "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",

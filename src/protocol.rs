@@ -217,28 +217,28 @@ pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitErro
 
 /// Short human text for the errnos an init commonly meets (the parent renders the rest).
 pub fn errno_text(e: Errno) -> &'static str {
-    match e {
-        Errno::NOENT => "no such file or directory",
-        Errno::ACCESS => "permission denied",
-        Errno::PERM => "operation not permitted",
-        Errno::NOEXEC => "exec format error",
-        Errno::NOTDIR => "not a directory",
-        Errno::ISDIR => "is a directory",
-        Errno::LOOP => "too many levels of symbolic links",
-        Errno::NAMETOOLONG => "file name too long",
-        Errno::TOOBIG => "argument list too long",
-        Errno::NOMEM => "cannot allocate memory",
-        Errno::TXTBSY => "text file busy",
-        Errno::INVAL => "invalid argument",
-        Errno::BUSY => "device or resource busy",
-        Errno::ROFS => "read-only file system",
-        Errno::NOSYS => "function not implemented",
-        Errno::BADF => "bad file descriptor",
-        Errno::PIPE => "broken pipe",
-        Errno::EXIST => "file exists",
-        Errno::NODEV => "no such device",
-        _ => "",
-    }
+    const TEXTS: crate::names::Table<Errno, 19> = crate::table![
+        ("no such file or directory", Errno::NOENT),
+        ("permission denied", Errno::ACCESS),
+        ("operation not permitted", Errno::PERM),
+        ("exec format error", Errno::NOEXEC),
+        ("not a directory", Errno::NOTDIR),
+        ("is a directory", Errno::ISDIR),
+        ("too many levels of symbolic links", Errno::LOOP),
+        ("file name too long", Errno::NAMETOOLONG),
+        ("argument list too long", Errno::TOOBIG),
+        ("cannot allocate memory", Errno::NOMEM),
+        ("text file busy", Errno::TXTBSY),
+        ("invalid argument", Errno::INVAL),
+        ("device or resource busy", Errno::BUSY),
+        ("read-only file system", Errno::ROFS),
+        ("function not implemented", Errno::NOSYS),
+        ("bad file descriptor", Errno::BADF),
+        ("broken pipe", Errno::PIPE),
+        ("file exists", Errno::EXIST),
+        ("no such device", Errno::NODEV),
+    ];
+    TEXTS.find(|_, &n| n == e).map_or("", |(text, _)| text)
 }
 
 /// Render `e` as the protocol's error message.

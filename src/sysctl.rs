@@ -11,9 +11,10 @@ use crate::config::{Namespaces, member, string};
 use crate::cpath::CPath;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Value};
+use crate::names::Names;
 
 /// IPC sysctls (runc `validator.go`): they need the container's own IPC namespace.
-const IPC_KEYS: [&str; 8] = [
+const IPC_KEYS: Names = crate::names![
     "kernel.msgmax",
     "kernel.msgmnb",
     "kernel.msgmni",

@@ -704,7 +704,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     };
     let seccomp = linux.and_then(|l| member(l, "seccomp"));
     if let Some(s) = seccomp {
-        crate::seccomp::validate(s)?;
+        crate::seccomp::validate(s).map_err(|e| InitError { step: STEP, ..e })?;
     }
     let annotations = member(root, "annotations");
     let seccomp_fail_unknown = annotations
@@ -720,7 +720,8 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
                 jf: 0,
                 k: 0,
             }; crate::seccomp::limits::INSNS];
-            crate::seccomp::decode_precompiled(text, &mut scratch)?;
+            crate::seccomp::decode_precompiled(text, &mut scratch)
+                .map_err(|e| InitError { step: STEP, ..e })?;
             Some(text)
         }
     };

@@ -584,9 +584,19 @@ fn cases() -> Vec<Case> {
             decode_error("linux.maskedPaths[0]", "not an absolute path"),
         ),
         case(
-            "seccomp",
-            with_linux(r#""seccomp":{"defaultAction":"SCMP_ACT_ALLOW"}"#),
-            decode_error("linux.seccomp", NS),
+            "seccomp-action",
+            with_linux(
+                r#""seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"ALLOW"}]}"#,
+            ),
+            decode_error("linux.seccomp.syscalls[0].action", "unknown action"),
+        ),
+        case(
+            "seccomp-errno-range",
+            with_linux(r#""seccomp":{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":65536}"#),
+            decode_error(
+                "linux.seccomp.defaultErrnoRet",
+                "above the kernel's MAX_ERRNO (4095)",
+            ),
         ),
         case(
             "devices",

@@ -33,6 +33,7 @@ use rustix::fd::{AsRawFd, BorrowedFd};
 
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Kind, Value};
+use crate::names::{Names, Table};
 use crate::protocol::{self, Line, Log};
 use crate::sys;
 use emit::{Program, Target, TooLong};
@@ -54,8 +55,6 @@ pub mod limits {
     pub const CONDITIONS: usize = 512;
     /// (syscall, conditional rule) pairs over all architectures.
     pub const LINKS: usize = 2048;
-    /// Distinct actions (action + errno) in one profile.
-    pub const ACTIONS: usize = 64;
     /// Number ranges with distinct outcomes in one architecture's decision tree.
     pub const RANGES: usize = 2048;
     /// Syscall numbers per ABI (the largest in use is x32's 547).
@@ -116,7 +115,7 @@ const ABIS: [Abi; 3] = [
 
 /// Architecture names libseccomp knows that are not of this family: accepted and left out
 /// (a kernel of this family never reports them).
-const FOREIGN_ARCHES: [&str; 17] = [
+const FOREIGN_ARCHES: Names = crate::names![
     "SCMP_ARCH_X86",
     "SCMP_ARCH_X86_64",
     "SCMP_ARCH_X32",
@@ -137,7 +136,7 @@ const FOREIGN_ARCHES: [&str; 17] = [
 ];
 
 /// Action names, their `SECCOMP_RET_*` and whether `errnoRet` applies.
-const ACTIONS: [(&str, u32, bool); 9] = [
+const ACTIONS: Table<(u32, bool), 9> = crate::table![
     ("SCMP_ACT_KILL", k::SECCOMP_RET_KILL_THREAD, false),
     ("SCMP_ACT_KILL_THREAD", k::SECCOMP_RET_KILL_THREAD, false),
     ("SCMP_ACT_KILL_PROCESS", k::SECCOMP_RET_KILL_PROCESS, false),
@@ -151,16 +150,16 @@ const ACTIONS: [(&str, u32, bool); 9] = [
 
 /// `flags` names and their `SECCOMP_FILTER_FLAG_*` (TSYNC is accepted and has no effect: the
 /// init is single-threaded).
-const FLAGS: [(&str, u32); 4] = [
+const FLAGS: Table<u32, 4> = crate::table![
     ("SECCOMP_FILTER_FLAG_TSYNC", 0),
     ("SECCOMP_FILTER_FLAG_LOG", k::SECCOMP_FILTER_FLAG_LOG),
     (
         "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
-        k::SECCOMP_FILTER_FLAG_SPEC_ALLOW,
+        k::SECCOMP_FILTER_FLAG_SPEC_ALLOW
     ),
     (
         "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
-        k::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV,
+        k::SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV
     ),
 ];
 
@@ -176,7 +175,7 @@ enum Cmp {
     MaskedEq,
 }
 
-const CMPS: [(&str, Cmp); 7] = [
+const CMPS: Table<Cmp, 7> = crate::table![
     ("SCMP_CMP_NE", Cmp::Ne),
     ("SCMP_CMP_LT", Cmp::Lt),
     ("SCMP_CMP_LE", Cmp::Le),
@@ -240,9 +239,8 @@ fn syscall_index(name: JStr<'_>) -> Option<usize> {
 
 fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
     ACTIONS
-        .iter()
-        .find(|(n, _, _)| name.eq_str(n))
-        .map(|&(_, ret, errno)| (ret, errno))
+        .find(|n, _| name.eq_str(n))
+        .map(|(_, &action)| action)
 }
 
 /// The return value of an action with its optional `errnoRet` (EPERM when absent, as runc).
@@ -380,9 +378,8 @@ fn condition(v: Value<'_>, i: usize, j: usize) -> Result<Condition, InitError> {
         at_op,
     )?;
     let cmp = CMPS
-        .iter()
-        .find(|(n, _)| op.eq_str(n))
-        .map(|&(_, c)| c)
+        .find(|n, _| op.eq_str(n))
+        .map(|(_, &c)| c)
         .ok_or_else(|| InitError::invalid(STEP, at_op, "unknown comparison"))?;
     Ok(Condition {
         index,
@@ -481,9 +478,8 @@ fn parse<'a>(
             let at = At::item("linux.seccomp.flags[]", i);
             let name = string(f, at)?;
             flags |= FLAGS
-                .iter()
-                .find(|(n, _)| name.eq_str(n))
-                .map(|&(_, bit)| bit)
+                .find(|n, _| name.eq_str(n))
+                .map(|(_, &bit)| bit)
                 .ok_or_else(|| InitError::invalid(STEP, at, "unknown flag"))?;
         }
     }

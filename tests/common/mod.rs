@@ -7,6 +7,8 @@
     reason = "each test file uses a different part of the harness"
 )]
 
+pub mod bpf;
+
 use std::fmt::Write as _;
 use std::fs;
 use std::os::unix::fs::symlink;

@@ -212,5 +212,9 @@ fn check_program(p: &[linux_raw_sys::ptrace::sock_filter]) {
             other => panic!("{pc}: unexpected opcode {other:#x}"),
         }
     }
-    assert_eq!(p[p.len() - 1].code, 0x06, "the last instruction must be ret");
+    assert_eq!(
+        p[p.len() - 1].code,
+        0x06,
+        "the last instruction must be ret"
+    );
 }

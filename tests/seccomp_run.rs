@@ -193,6 +193,12 @@ fn compat_i386_entry_is_filtered_by_its_own_table() {
         out.lines().collect::<Vec<_>>(),
         ["err 55", "err 55", "status 0"]
     );
+    // A deny rule on `socket` also holds through i386's socketcall(SYS_SOCKET, ...), as in
+    // libseccomp: without it the call would fail with EFAULT (a null argument block) instead.
+    let deny_socket = with_x86.replace(r#""getpid""#, r#""socket""#);
+    let script = "probe int80 102 1 0; probe int80 102 2 0";
+    let out = run_ok(&b, &config(&b, &["sh", "-c", script], &deny_socket, true));
+    assert_eq!(out.lines().collect::<Vec<_>>(), ["err 55", "err 14"]);
     // Without SCMP_ARCH_X86 the i386 entry is a foreign architecture: killed (libseccomp).
     let native_only = with_x86.replace(r#","SCMP_ARCH_X86""#, "");
     let script = format!("probe int80 {I386_GETPID}; echo status $?");

@@ -59,6 +59,8 @@ pub mod limits {
     pub const RANGES: usize = 2048;
     /// Syscall numbers per ABI (the largest in use is x32's 547).
     pub const NUMBERS: usize = 1024;
+    /// Rules on i386 calls also reachable through `socketcall`/`ipc`.
+    pub const MULTIPLEXED: usize = 256;
 }
 
 /// Byte offsets in `struct seccomp_data`.
@@ -330,14 +332,30 @@ impl Rules {
         Ok(())
     }
 
-    fn push_rule(&mut self, rule: Rule, at: At) -> Result<u8, InitError> {
+    /// A rule returning `action` when `conditions[first..first + count]` all hold; returns
+    /// its index.
+    fn push_rule(
+        &mut self,
+        action: u32,
+        first: usize,
+        count: usize,
+        at: At,
+    ) -> Result<usize, InitError> {
         let slot = self.rules.get_mut(self.rule_count).ok_or_else(|| {
             InitError::invalid(STEP, at, "more conditional rules than ocinit's limit (256)")
         })?;
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "bounded by limits::CONDITIONS and by 6 arguments"
+        )]
+        let rule = Rule {
+            action,
+            first: first as u16,
+            count: count as u8,
+        };
         *slot = rule;
         self.rule_count += 1;
-        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits::RULES")]
-        Ok((self.rule_count - 1) as u8)
+        Ok(self.rule_count - 1)
     }
 }
 
@@ -545,26 +563,10 @@ fn parse<'a>(
                 let count = rules.condition_count - first;
                 if repeated {
                     for c in first..rules.condition_count {
-                        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
-                        rules.push_rule(
-                            Rule {
-                                action: ret,
-                                first: c as u16,
-                                count: 1,
-                            },
-                            at_args,
-                        )?;
+                        rules.push_rule(ret, c, 1, at_args)?;
                     }
                 } else if count > 0 {
-                    #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
-                    rules.push_rule(
-                        Rule {
-                            action: ret,
-                            first: first as u16,
-                            count: count as u8,
-                        },
-                        at_args,
-                    )?;
+                    rules.push_rule(ret, first, count, at_args)?;
                 }
             }
             let conditional = first_rule..rules.rule_count;
@@ -634,6 +636,175 @@ struct Decisions {
     end: [u32; ABIS.len()],
     links: [Link; limits::LINKS],
     link_count: usize,
+}
+
+impl Decisions {
+    /// An unconditional rule for ABI `a`'s number `nr`: the first one wins over everything.
+    fn decide(&mut self, a: usize, nr: usize, action: u32) {
+        let cell = &mut self.table[a][nr];
+        if !matches!(cell, Decision::Ret(_)) {
+            *cell = Decision::Ret(action);
+        }
+    }
+
+    /// Append conditional rule `rule` to the chain of ABI `a`'s number `nr` (unless an
+    /// unconditional rule decides it).
+    fn append(&mut self, a: usize, nr: usize, rule: usize, at: At) -> Result<(), InitError> {
+        let link = self.link_count;
+        if link >= limits::LINKS {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                "more (syscall, conditional rule) pairs than ocinit's limit (2048)",
+            ));
+        }
+        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
+        let (rule, link16) = (rule as u8, link as u16);
+        match self.table[a][nr] {
+            Decision::Ret(_) => return Ok(()),
+            Decision::Chain(head) => {
+                let mut l = usize::from(head);
+                while self.links[l].next != NO_LINK {
+                    l = usize::from(self.links[l].next);
+                }
+                self.links[l].next = link16;
+            }
+            Decision::Default => self.table[a][nr] = Decision::Chain(link16),
+        }
+        self.links[link] = Link {
+            rule,
+            next: NO_LINK,
+        };
+        self.link_count += 1;
+        Ok(())
+    }
+}
+
+/// i386 socket and SysV IPC calls are also reachable through `socketcall` (102) and `ipc`
+/// (117) with the call number in the first argument; libseccomp filters both ways, and so do
+/// we: a deny rule on `socket` must also deny `socketcall(SYS_SOCKET, ...)`. Name → (the
+/// multiplexer's number, call number) (`include/uapi/linux/net.h`, `ipc/syscall.c`).
+#[cfg(target_arch = "x86_64")]
+const I386_MULTIPLEXED: Table<(u16, u32), 32> = crate::table![
+    ("socket", 102, 1),
+    ("bind", 102, 2),
+    ("connect", 102, 3),
+    ("listen", 102, 4),
+    ("accept", 102, 5),
+    ("getsockname", 102, 6),
+    ("getpeername", 102, 7),
+    ("socketpair", 102, 8),
+    ("send", 102, 9),
+    ("recv", 102, 10),
+    ("sendto", 102, 11),
+    ("recvfrom", 102, 12),
+    ("shutdown", 102, 13),
+    ("setsockopt", 102, 14),
+    ("getsockopt", 102, 15),
+    ("sendmsg", 102, 16),
+    ("recvmsg", 102, 17),
+    ("accept4", 102, 18),
+    ("recvmmsg", 102, 19),
+    ("sendmmsg", 102, 20),
+    ("semop", 117, 1),
+    ("semget", 117, 2),
+    ("semctl", 117, 3),
+    ("semtimedop", 117, 4),
+    ("msgsnd", 117, 11),
+    ("msgrcv", 117, 12),
+    ("msgget", 117, 13),
+    ("msgctl", 117, 14),
+    ("shmat", 117, 21),
+    ("shmdt", 117, 22),
+    ("shmget", 117, 23),
+    ("shmctl", 117, 24),
+];
+
+/// The index of the i386 ABI in [`ABIS`].
+const I386: usize = 2;
+
+fn multiplexed_i386(name: JStr<'_>) -> Option<(u16, u32)> {
+    I386_MULTIPLEXED
+        .find(|n, _| name.eq_str(n))
+        .map(|(_, &entry)| entry)
+}
+
+/// A rule on a multiplexed call, to be applied to the multiplexer once every rule is read.
+#[derive(Debug, Clone, Copy, Default)]
+struct MuxEntry {
+    nr: u16,
+    call: u32,
+    action: u32,
+    /// Its conditional rules (empty: unconditional).
+    rules: (u16, u16),
+    at: Option<At>,
+}
+
+#[derive(Debug)]
+struct Muxed {
+    entries: [MuxEntry; limits::MULTIPLEXED],
+    count: usize,
+}
+
+impl Muxed {
+    fn push(&mut self, nr: u16, call: u32, named: &Named) -> Result<(), InitError> {
+        let slot = self.entries.get_mut(self.count).ok_or_else(|| {
+            InitError::invalid(
+                STEP,
+                named.at,
+                "more rules on i386 multiplexed calls than ocinit's limit (256)",
+            )
+        })?;
+        #[expect(clippy::cast_possible_truncation, reason = "bounded by limits::RULES")]
+        let rules = (named.conditional.start as u16, named.conditional.end as u16);
+        *slot = MuxEntry {
+            nr,
+            call,
+            action: named.action,
+            rules,
+            at: Some(named.at),
+        };
+        self.count += 1;
+        Ok(())
+    }
+
+    /// Each entry becomes a conditional rule on the multiplexer: `arg0 == call`, plus the
+    /// original rule's conditions on the other arguments (libseccomp replaces a condition on
+    /// the first argument, which the multiplexer uses for the call number).
+    fn apply(&self, d: &mut Decisions, rules: &mut Rules) -> Result<(), InitError> {
+        for m in &self.entries[..self.count] {
+            let at = m.at.unwrap_or(At::NONE);
+            let nr = usize::from(m.nr);
+            d.end[I386] = d.end[I386].max(u32::from(m.nr) + 1);
+            let call = Condition {
+                index: 0,
+                cmp: Cmp::Eq,
+                value: u64::from(m.call),
+                value_two: 0,
+            };
+            if m.rules.0 == m.rules.1 {
+                let first = rules.condition_count;
+                rules.push_condition(call, at)?;
+                let r = rules.push_rule(m.action, first, 1, at)?;
+                d.append(I386, nr, r, at)?;
+                continue;
+            }
+            for original in usize::from(m.rules.0)..usize::from(m.rules.1) {
+                let Rule { first, count, .. } = rules.rules[original];
+                let start = rules.condition_count;
+                rules.push_condition(call, at)?;
+                for c in usize::from(first)..usize::from(first) + usize::from(count) {
+                    let c = rules.conditions[c];
+                    if c.index != 0 {
+                        rules.push_condition(c, at)?;
+                    }
+                }
+                let r = rules.push_rule(m.action, start, rules.condition_count - start, at)?;
+                d.append(I386, nr, r, at)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 fn too_long(_: TooLong) -> InitError {
@@ -886,9 +1057,21 @@ pub fn compile<'b>(
         }; limits::LINKS],
         link_count: 0,
     };
+    let mut muxed = Muxed {
+        entries: [MuxEntry::default(); limits::MULTIPLEXED],
+        count: 0,
+    };
     let header = {
         let mut record = |name: JStr<'_>, named: Named| {
+            let mux = multiplexed_i386(name);
+            if let Some((nr, call)) = mux.filter(|_| !named.skipped) {
+                muxed.push(nr, call, &named)?;
+            }
             let Some(index) = syscall_index(name) else {
+                if mux.is_some() {
+                    // `send` and `recv` exist on i386 only as socketcall's calls.
+                    return Ok(());
+                }
                 let at = named.at;
                 if fail_unknown {
                     return Err(InitError::invalid(STEP, at, "unknown syscall"));
@@ -905,50 +1088,23 @@ pub fn compile<'b>(
                 if nr == syscalls::family::ABSENT {
                     continue;
                 }
-                let slot = usize::from(nr);
                 d.end[a] = d.end[a].max(u32::from(nr) + 1);
-                let cell = &mut d.table[a][slot];
-                if named.skipped || matches!(cell, Decision::Ret(_)) {
+                if named.skipped {
                     continue;
                 }
                 if named.conditional.is_empty() {
-                    *cell = Decision::Ret(named.action);
+                    d.decide(a, usize::from(nr), named.action);
                     continue;
                 }
-                // Append this rule's conditional rules to the syscall's chain.
                 for r in named.conditional.clone() {
-                    let link = d.link_count;
-                    if link >= limits::LINKS {
-                        return Err(InitError::invalid(
-                            STEP,
-                            named.at,
-                            "more (syscall, conditional rule) pairs than ocinit's limit (2048)",
-                        ));
-                    }
-                    #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
-                    {
-                        d.links[link] = Link {
-                            rule: r as u8,
-                            next: NO_LINK,
-                        };
-                        d.link_count += 1;
-                        match *cell {
-                            Decision::Chain(head) => {
-                                let mut l = usize::from(head);
-                                while d.links[l].next != NO_LINK {
-                                    l = usize::from(d.links[l].next);
-                                }
-                                d.links[l].next = link as u16;
-                            }
-                            _ => *cell = Decision::Chain(link as u16),
-                        }
-                    }
+                    d.append(a, usize::from(nr), r, named.at)?;
                 }
             }
             Ok(())
         };
         parse(seccomp, &mut rules, &mut record)?
     };
+    muxed.apply(&mut d, &mut rules)?;
     let mut program = Program::new(buf);
     emit_filter(&mut program, &header, &d, &rules)?;
     Ok(Filter {

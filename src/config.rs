@@ -292,7 +292,12 @@ fn unsupported(at: At) -> InitError {
 
 /// Reject a present, non-empty field this version cannot honour.
 fn reject_if_set(obj: Value<'_>, key: &str, at: At) -> Result<(), InitError> {
-    let Some(v) = member(obj, key) else {
+    reject_if_present(member(obj, key), at)
+}
+
+/// [`reject_if_set`] for a field already looked up.
+fn reject_if_present(v: Option<Value<'_>>, at: At) -> Result<(), InitError> {
+    let Some(v) = v else {
         return Ok(());
     };
     let empty = match v.kind() {
@@ -319,10 +324,10 @@ fn namespace_flag(t: JStr<'_>) -> Option<u32> {
     })
 }
 
-fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
+fn namespaces(list: Option<Value<'_>>) -> Result<Namespaces, InitError> {
     use linux_raw_sys::general as g;
     let mut set = Namespaces::default();
-    let Some(list) = linux.and_then(|l| member(l, "namespaces")) else {
+    let Some(list) = list else {
         return Ok(set);
     };
     expect_kind(list, Kind::Array, At::field("linux.namespaces"))?;
@@ -348,10 +353,10 @@ fn namespaces(linux: Option<Value<'_>>) -> Result<Namespaces, InitError> {
     Ok(set)
 }
 
-fn rootfs_propagation(linux: Option<Value<'_>>) -> Result<u32, InitError> {
+fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
     use linux_raw_sys::general as g;
     let at = At::field("linux.rootfsPropagation");
-    let Some(v) = linux.and_then(|l| member(l, "rootfsPropagation")) else {
+    let Some(v) = v else {
         return Ok(0);
     };
     let s = string(v, at)?;
@@ -418,9 +423,9 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
     })
 }
 
-fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
+fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
     let at = At::field("process");
-    let p = member(root, "process").ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+    let p = p.ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
     expect_kind(p, Kind::Object, at)?;
     let at_args = At::field("process.args");
     let args = member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, "missing"))?;
@@ -489,14 +494,12 @@ fn process(root: Value<'_>) -> Result<Process<'_>, InitError> {
 
 /// `linux.uidMappings` or `linux.gidMappings`: `{containerID, hostID, size}` objects, size > 0.
 fn id_mappings<'a>(
-    linux: Option<Value<'a>>,
+    list: Option<Value<'a>>,
     key: &str,
     at: &'static str,
     user_ns: bool,
 ) -> Result<Option<Value<'a>>, InitError> {
-    let list = linux
-        .and_then(|l| member(l, key))
-        .filter(|l| l.elements().next().is_some());
+    let list = list.filter(|l| l.elements().next().is_some());
     let Some(list) = list else {
         return if user_ns {
             Err(InitError::invalid(
@@ -550,12 +553,11 @@ fn id_mappings<'a>(
 
 /// An array of absolute paths under `linux`.
 fn path_list<'a>(
-    linux: Option<Value<'a>>,
-    key: &str,
+    list: Option<Value<'a>>,
     at: &'static str,
     item: &'static str,
 ) -> Result<Option<Value<'a>>, InitError> {
-    let Some(list) = linux.and_then(|l| member(l, key)) else {
+    let Some(list) = list else {
         return Ok(None);
     };
     string_array(list, At::field(at), item)?;
@@ -571,8 +573,8 @@ fn path_list<'a>(
     Ok(Some(list))
 }
 
-fn mounts_list(root: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
-    let Some(list) = member(root, "mounts") else {
+fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> {
+    let Some(list) = list else {
         return Ok(None);
     };
     expect_kind(list, Kind::Array, At::field("mounts"))?;
@@ -594,15 +596,44 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     })?;
     let root = Value::root(input);
     expect_kind(root, Kind::Object, At::NONE)?;
+    // Each object is walked once for all its fields: a member lookup scans the whole object,
+    // and `linux` may hold a seccomp profile of many kilobytes.
+    let [
+        oci_version,
+        root_field,
+        linux,
+        hooks,
+        hostname,
+        domainname,
+        mounts,
+        annotations,
+        process_field,
+    ] = {
+        let mut found = [None; 9];
+        root.fields(
+            crate::names![
+                "ociVersion",
+                "root",
+                "linux",
+                "hooks",
+                "hostname",
+                "domainname",
+                "mounts",
+                "annotations",
+                "process",
+            ],
+            &mut found,
+        );
+        found
+    };
     let at_version = At::field("ociVersion");
     string(
-        member(root, "ociVersion")
-            .ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?,
+        oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?,
         at_version,
     )?;
 
     let at_root = At::field("root");
-    let r = member(root, "root").ok_or_else(|| InitError::invalid(STEP, at_root, "missing"))?;
+    let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, "missing"))?;
     expect_kind(r, Kind::Object, at_root)?;
     let at_path = At::field("root.path");
     let root_path = string(
@@ -614,33 +645,71 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     }
     let root_readonly = boolean(member(r, "readonly"), At::field("root.readonly"))?;
 
-    let linux = member(root, "linux");
     if let Some(l) = linux {
         expect_kind(l, Kind::Object, At::field("linux"))?;
-        for (key, at) in [
-            ("timeOffsets", "linux.timeOffsets"),
-            ("devices", "linux.devices"),
-            ("mountLabel", "linux.mountLabel"),
-            ("personality", "linux.personality"),
-            ("memoryPolicy", "linux.memoryPolicy"),
-            ("netDevices", "linux.netDevices"),
-        ] {
-            reject_if_set(l, key, At::field(at))?;
-        }
     }
-    if let Some(hooks) = member(root, "hooks") {
+    let [
+        namespace_list,
+        propagation,
+        uid_list,
+        gid_list,
+        sysctl_map,
+        readonly_list,
+        masked_list,
+        seccomp,
+        time_offsets,
+        devices,
+        mount_label,
+        personality,
+        memory_policy,
+        net_devices,
+    ] = {
+        let mut found = [None; 14];
+        if let Some(l) = linux {
+            l.fields(
+                crate::names![
+                    "namespaces",
+                    "rootfsPropagation",
+                    "uidMappings",
+                    "gidMappings",
+                    "sysctl",
+                    "readonlyPaths",
+                    "maskedPaths",
+                    "seccomp",
+                    "timeOffsets",
+                    "devices",
+                    "mountLabel",
+                    "personality",
+                    "memoryPolicy",
+                    "netDevices",
+                ],
+                &mut found,
+            );
+        }
+        found
+    };
+    for (v, at) in [
+        (time_offsets, "linux.timeOffsets"),
+        (devices, "linux.devices"),
+        (mount_label, "linux.mountLabel"),
+        (personality, "linux.personality"),
+        (memory_policy, "linux.memoryPolicy"),
+        (net_devices, "linux.netDevices"),
+    ] {
+        reject_if_present(v, At::field(at))?;
+    }
+    if let Some(hooks) = hooks {
         reject_if_set(hooks, "startContainer", At::field("hooks.startContainer"))?;
     }
-    let namespaces = namespaces(linux)?;
-    let rootfs_propagation = rootfs_propagation(linux)?;
+    let namespaces = namespaces(namespace_list)?;
+    let rootfs_propagation = rootfs_propagation(propagation)?;
 
-    let name = |key, at| {
-        member(root, key)
-            .map(|v| string(v, At::field(at)))
-            .transpose()
-    };
-    let hostname = name("hostname", "hostname")?;
-    let domainname = name("domainname", "domainname")?;
+    let hostname = hostname
+        .map(|v| string(v, At::field("hostname")))
+        .transpose()?;
+    let domainname = domainname
+        .map(|v| string(v, At::field("domainname")))
+        .transpose()?;
     let uts = namespaces.has(linux_raw_sys::general::CLONE_NEWUTS);
     for (value, at) in [(hostname, "hostname"), (domainname, "domainname")] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
@@ -653,22 +722,16 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     }
 
     let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
-    let uid_mappings = id_mappings(linux, "uidMappings", "linux.uidMappings", user_ns)?;
-    let gid_mappings = id_mappings(linux, "gidMappings", "linux.gidMappings", user_ns)?;
-    let sysctl = crate::sysctl::validate(linux, namespaces)?;
+    let uid_mappings = id_mappings(uid_list, "uidMappings", "linux.uidMappings", user_ns)?;
+    let gid_mappings = id_mappings(gid_list, "gidMappings", "linux.gidMappings", user_ns)?;
+    let sysctl = crate::sysctl::validate(sysctl_map, namespaces)?;
     let readonly_paths = path_list(
-        linux,
-        "readonlyPaths",
+        readonly_list,
         "linux.readonlyPaths",
         "linux.readonlyPaths[]",
     )?;
-    let masked_paths = path_list(
-        linux,
-        "maskedPaths",
-        "linux.maskedPaths",
-        "linux.maskedPaths[]",
-    )?;
-    let mounts = mounts_list(root)?;
+    let masked_paths = path_list(masked_list, "linux.maskedPaths", "linux.maskedPaths[]")?;
+    let mounts = mounts_list(mounts)?;
     for (list, at) in [
         (mounts, "mounts"),
         (readonly_paths, "linux.readonlyPaths"),
@@ -684,7 +747,22 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
             ));
         }
     }
-    let stay_pid1 = match member(root, "annotations").and_then(|a| member(a, STAY_PID1)) {
+    let [stay, fail_unknown, bpf_data] = {
+        let mut found = [None; 3];
+        if let Some(a) = annotations {
+            // STAY_PID1, seccomp::FAIL_UNKNOWN, seccomp::BPF_DATA
+            a.fields(
+                crate::names![
+                    "org.ocinit.pid1",
+                    "run.oci.seccomp_fail_unknown_syscall",
+                    "run.oci.seccomp_bpf_data",
+                ],
+                &mut found,
+            );
+        }
+        found
+    };
+    let stay_pid1 = match stay {
         None => false,
         Some(v) => {
             let at = At::field("annotations[\"org.ocinit.pid1\"]");
@@ -702,15 +780,11 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
             }
         }
     };
-    let seccomp = linux.and_then(|l| member(l, "seccomp"));
     if let Some(s) = seccomp {
         crate::seccomp::validate(s).map_err(|e| InitError { step: STEP, ..e })?;
     }
-    let annotations = member(root, "annotations");
-    let seccomp_fail_unknown = annotations
-        .and_then(|a| member(a, crate::seccomp::FAIL_UNKNOWN))
-        .is_some();
-    let seccomp_bpf = match annotations.and_then(|a| member(a, crate::seccomp::BPF_DATA)) {
+    let seccomp_fail_unknown = fail_unknown.is_some();
+    let seccomp_bpf = match bpf_data {
         None => None,
         Some(v) => {
             let text = string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]"))?;
@@ -742,13 +816,24 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         mounts,
         namespaces,
         rootfs_propagation,
-        process: process(root)?,
+        process: process(process_field)?,
     })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn annotation_keys_match_their_constants() {
+        // `decode` names them in a packed list (literals only).
+        assert_eq!(STAY_PID1, "org.ocinit.pid1");
+        assert_eq!(
+            crate::seccomp::FAIL_UNKNOWN,
+            "run.oci.seccomp_fail_unknown_syscall"
+        );
+        assert_eq!(crate::seccomp::BPF_DATA, "run.oci.seccomp_bpf_data");
+    }
 
     fn testdata(name: &str) -> Vec<u8> {
         let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/testdata/");

@@ -12,6 +12,8 @@
 //! The parent's small replies are read with the same reader (one JSON parser, not two: 4 KB of
 //! code less in a binary with a 128 KiB budget).
 
+use crate::names::Names;
+
 /// Deepest nesting accepted. Real OCI configs reach 7.
 pub const MAX_DEPTH: u32 = 64;
 
@@ -265,8 +267,26 @@ fn string_end(b: &[u8], mut i: usize) -> usize {
 
 /// End (exclusive) of the value starting at `i`. Input must be valid.
 fn value_end(b: &[u8], mut i: usize) -> usize {
+    match b.get(i) {
+        None => return b.len(),
+        Some(b'"') => return string_end(b, i),
+        Some(b'{' | b'[') => {}
+        Some(_) => {
+            // A scalar ends at the next structural byte or whitespace.
+            while let Some(&c) = b.get(i) {
+                if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
+                    break;
+                }
+                i += 1;
+            }
+            return i;
+        }
+    }
+    // A container: only quotes and brackets matter (scalars, separators and whitespace hold
+    // none), so skip eight bytes at a time to the next of them.
     let mut depth = 0usize;
     loop {
+        i = next_quote_or_bracket(b, i);
         match b.get(i) {
             None => return b.len(),
             Some(b'"') => i = string_end(b, i),
@@ -274,26 +294,43 @@ fn value_end(b: &[u8], mut i: usize) -> usize {
                 depth += 1;
                 i += 1;
             }
-            Some(b'}' | b']') => {
+            _ => {
                 depth -= 1;
                 i += 1;
-            }
-            // Separators and whitespace between the members of a container.
-            Some(b',' | b':' | b' ' | b'\t' | b'\n' | b'\r') => i += 1,
-            Some(_) => {
-                // A scalar ends at the next structural byte or whitespace.
-                while let Some(&c) = b.get(i) {
-                    if matches!(c, b',' | b'}' | b']' | b' ' | b'\t' | b'\n' | b'\r') {
-                        break;
-                    }
-                    i += 1;
+                if depth == 0 {
+                    return i;
                 }
             }
         }
-        if depth == 0 {
+    }
+}
+
+/// The first index from `i` holding `"`, `[`, `]`, `{` or `}` (or `b.len()`).
+fn next_quote_or_bracket(b: &[u8], mut i: usize) -> usize {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGHS: u64 = 0x8080_8080_8080_8080;
+    let has_zero_byte = |v: u64| v.wrapping_sub(ONES) & !v & HIGHS != 0;
+    while let Some(chunk) = b.get(i..i + 8) {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        let v = u64::from_le_bytes(word);
+        // `[`/`{` and `]`/`}` differ only in bit 5: setting it folds four bytes into two.
+        let folded = v | (ONES * 0x20);
+        if has_zero_byte(v ^ (ONES * u64::from(b'"')))
+            || has_zero_byte(folded ^ (ONES * u64::from(b'{')))
+            || has_zero_byte(folded ^ (ONES * u64::from(b'}')))
+        {
+            break;
+        }
+        i += 8;
+    }
+    while let Some(&c) = b.get(i) {
+        if matches!(c, b'"' | b'[' | b']' | b'{' | b'}') {
             return i;
         }
+        i += 1;
     }
+    b.len()
 }
 
 fn skip_ws(b: &[u8], mut i: usize) -> usize {
@@ -407,16 +444,14 @@ impl<'a> Value<'a> {
         }
     }
 
-    /// The values of several members in one pass over the object, `null` as absent (see
-    /// [`Value::get`] for duplicates).
-    pub fn fields<const N: usize>(self, keys: [&str; N]) -> [Option<Value<'a>>; N] {
-        let mut found = [None; N];
+    /// The values of the members named in `keys`, found in one pass over the object, `null`
+    /// as absent (see [`Value::get`] for duplicates): `found[i]` for the `i`th name.
+    pub fn fields(self, keys: Names, found: &mut [Option<Value<'a>>]) {
         for (k, v) in self.members() {
             if let Some(slot) = keys.iter().position(|key| k.eq_str(key)) {
                 found[slot] = (v.kind() != Kind::Null).then_some(v);
             }
         }
-        found
     }
 
     /// The value of member `key`. With duplicate keys the last one wins, as in Go's decoder

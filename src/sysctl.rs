@@ -7,7 +7,7 @@ use rustix::fd::OwnedFd;
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 
-use crate::config::{Namespaces, member, string};
+use crate::config::{Namespaces, string};
 use crate::cpath::CPath;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Value};
@@ -87,8 +87,8 @@ fn check(key: &[u8], ns: Namespaces) -> Result<(), &'static str> {
 }
 
 /// Validate `linux.sysctl` (decode time).
-pub fn validate(linux: Option<Value<'_>>, ns: Namespaces) -> Result<Option<Value<'_>>, InitError> {
-    let Some(map) = linux.and_then(|l| member(l, "sysctl")) else {
+pub fn validate(map: Option<Value<'_>>, ns: Namespaces) -> Result<Option<Value<'_>>, InitError> {
+    let Some(map) = map else {
         return Ok(None);
     };
     let at = At::field("linux.sysctl");

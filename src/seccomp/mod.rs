@@ -60,7 +60,7 @@ pub mod limits {
     /// Syscall numbers per ABI (the largest in use is x32's 547).
     pub const NUMBERS: usize = 1024;
     /// Rules on i386 calls also reachable through `socketcall`/`ipc`.
-    pub const MULTIPLEXED: usize = 256;
+    pub const MULTIPLEXED: usize = 128;
 }
 
 /// Byte offsets in `struct seccomp_data`.
@@ -216,27 +216,35 @@ pub struct Filter<'b> {
 /// Where an error is, for the `syscalls[]` entries.
 const AT_SYSCALLS: &str = "linux.seccomp.syscalls[]";
 
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+/// FNV-1a 64 of a name, as `gen_syscalls.py` hashes the names of the tables.
 fn fnv1a(name: JStr<'_>) -> u64 {
-    let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
-    let mut h = 0xcbf2_9ce4_8422_2325;
+    let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
     if name.raw().contains(&b'\\') {
         let mut utf8 = [0u8; 4];
-        for c in name.chars() {
-            for &b in c.encode_utf8(&mut utf8).as_bytes() {
-                h = step(h, b);
-            }
-        }
+        name.chars().fold(FNV_OFFSET, |h, c| {
+            c.encode_utf8(&mut utf8).bytes().fold(h, step)
+        })
     } else {
-        for &b in name.raw() {
-            h = step(h, b);
-        }
+        fnv1a_bytes(name.raw())
+    }
+}
+
+const fn fnv1a_bytes(bytes: &[u8]) -> u64 {
+    let mut h = FNV_OFFSET;
+    let mut i = 0;
+    while i < bytes.len() {
+        h = (h ^ bytes[i] as u64).wrapping_mul(FNV_PRIME);
+        i += 1;
     }
     h
 }
 
-/// The index of `name` in the generated tables.
-fn syscall_index(name: JStr<'_>) -> Option<usize> {
-    syscalls::family::NAME_HASH.binary_search(&fnv1a(name)).ok()
+/// The index of a name, by its hash, in the generated tables.
+fn syscall_index(hash: u64) -> Option<usize> {
+    syscalls::family::NAME_HASH.binary_search(&hash).ok()
 }
 
 fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
@@ -364,7 +372,12 @@ fn condition(v: Value<'_>, i: usize, j: usize) -> Result<Condition, InitError> {
     if v.kind() != Kind::Object {
         return Err(InitError::invalid(STEP, at, "expected an object"));
     }
-    let [index, op, value, value_two] = v.fields(["index", "op", "value", "valueTwo"]);
+    let mut found = [None; 4];
+    v.fields(
+        crate::names!["index", "op", "value", "valueTwo"],
+        &mut found,
+    );
+    let [index, op, value, value_two] = found;
     let number = |field: Option<Value<'_>>,
                   template: &'static str,
                   required: bool|
@@ -442,15 +455,22 @@ fn parse<'a>(
         listener_path,
         listener_metadata,
         syscall_list,
-    ] = seccomp.fields([
-        "defaultAction",
-        "defaultErrnoRet",
-        "architectures",
-        "flags",
-        "listenerPath",
-        "listenerMetadata",
-        "syscalls",
-    ]);
+    ] = {
+        let mut found = [None; 7];
+        seccomp.fields(
+            crate::names![
+                "defaultAction",
+                "defaultErrnoRet",
+                "architectures",
+                "flags",
+                "listenerPath",
+                "listenerMetadata",
+                "syscalls"
+            ],
+            &mut found,
+        );
+        found
+    };
     let default = action(
         default_action,
         default_errno,
@@ -525,8 +545,14 @@ fn parse<'a>(
                     "expected an object",
                 ));
             }
-            let [rule_action, errno, names, args] =
-                rule.fields(["action", "errnoRet", "names", "args"]);
+            let [rule_action, errno, names, args] = {
+                let mut found = [None; 4];
+                rule.fields(
+                    crate::names!["action", "errnoRet", "names", "args"],
+                    &mut found,
+                );
+                found
+            };
             let ret = action(
                 rule_action,
                 errno,
@@ -685,59 +711,65 @@ impl Decisions {
 /// we: a deny rule on `socket` must also deny `socketcall(SYS_SOCKET, ...)`. Name → (the
 /// multiplexer's number, call number) (`include/uapi/linux/net.h`, `ipc/syscall.c`).
 #[cfg(target_arch = "x86_64")]
-const I386_MULTIPLEXED: Table<(u16, u32), 32> = crate::table![
-    ("socket", 102, 1),
-    ("bind", 102, 2),
-    ("connect", 102, 3),
-    ("listen", 102, 4),
-    ("accept", 102, 5),
-    ("getsockname", 102, 6),
-    ("getpeername", 102, 7),
-    ("socketpair", 102, 8),
-    ("send", 102, 9),
-    ("recv", 102, 10),
-    ("sendto", 102, 11),
-    ("recvfrom", 102, 12),
-    ("shutdown", 102, 13),
-    ("setsockopt", 102, 14),
-    ("getsockopt", 102, 15),
-    ("sendmsg", 102, 16),
-    ("recvmsg", 102, 17),
-    ("accept4", 102, 18),
-    ("recvmmsg", 102, 19),
-    ("sendmmsg", 102, 20),
-    ("semop", 117, 1),
-    ("semget", 117, 2),
-    ("semctl", 117, 3),
-    ("semtimedop", 117, 4),
-    ("msgsnd", 117, 11),
-    ("msgrcv", 117, 12),
-    ("msgget", 117, 13),
-    ("msgctl", 117, 14),
-    ("shmat", 117, 21),
-    ("shmdt", 117, 22),
-    ("shmget", 117, 23),
-    ("shmctl", 117, 24),
+const I386_MULTIPLEXED: [(u64, u16, u32); 32] = [
+    multiplexed(b"socket", 102, 1),
+    multiplexed(b"bind", 102, 2),
+    multiplexed(b"connect", 102, 3),
+    multiplexed(b"listen", 102, 4),
+    multiplexed(b"accept", 102, 5),
+    multiplexed(b"getsockname", 102, 6),
+    multiplexed(b"getpeername", 102, 7),
+    multiplexed(b"socketpair", 102, 8),
+    multiplexed(b"send", 102, 9),
+    multiplexed(b"recv", 102, 10),
+    multiplexed(b"sendto", 102, 11),
+    multiplexed(b"recvfrom", 102, 12),
+    multiplexed(b"shutdown", 102, 13),
+    multiplexed(b"setsockopt", 102, 14),
+    multiplexed(b"getsockopt", 102, 15),
+    multiplexed(b"sendmsg", 102, 16),
+    multiplexed(b"recvmsg", 102, 17),
+    multiplexed(b"accept4", 102, 18),
+    multiplexed(b"recvmmsg", 102, 19),
+    multiplexed(b"sendmmsg", 102, 20),
+    multiplexed(b"semop", 117, 1),
+    multiplexed(b"semget", 117, 2),
+    multiplexed(b"semctl", 117, 3),
+    multiplexed(b"semtimedop", 117, 4),
+    multiplexed(b"msgsnd", 117, 11),
+    multiplexed(b"msgrcv", 117, 12),
+    multiplexed(b"msgget", 117, 13),
+    multiplexed(b"msgctl", 117, 14),
+    multiplexed(b"shmat", 117, 21),
+    multiplexed(b"shmdt", 117, 22),
+    multiplexed(b"shmget", 117, 23),
+    multiplexed(b"shmctl", 117, 24),
 ];
+
+/// A row of [`I386_MULTIPLEXED`]: the name as its hash (compared with no string work).
+const fn multiplexed(name: &[u8], nr: u16, call: u32) -> (u64, u16, u32) {
+    (fnv1a_bytes(name), nr, call)
+}
 
 /// The index of the i386 ABI in [`ABIS`].
 const I386: usize = 2;
 
-fn multiplexed_i386(name: JStr<'_>) -> Option<(u16, u32)> {
+fn multiplexed_i386(hash: u64) -> Option<(u16, u32)> {
     I386_MULTIPLEXED
-        .find(|n, _| name.eq_str(n))
-        .map(|(_, &entry)| entry)
+        .iter()
+        .find(|&&(h, _, _)| h == hash)
+        .map(|&(_, nr, call)| (nr, call))
 }
 
 /// A rule on a multiplexed call, to be applied to the multiplexer once every rule is read.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Copy)]
 struct MuxEntry {
     nr: u16,
     call: u32,
     action: u32,
     /// Its conditional rules (empty: unconditional).
     rules: (u16, u16),
-    at: Option<At>,
+    at: At,
 }
 
 #[derive(Debug)]
@@ -752,7 +784,7 @@ impl Muxed {
             InitError::invalid(
                 STEP,
                 named.at,
-                "more rules on i386 multiplexed calls than ocinit's limit (256)",
+                "more rules on i386 multiplexed calls than ocinit's limit (128)",
             )
         })?;
         #[expect(clippy::cast_possible_truncation, reason = "bounded by limits::RULES")]
@@ -762,7 +794,7 @@ impl Muxed {
             call,
             action: named.action,
             rules,
-            at: Some(named.at),
+            at: named.at,
         };
         self.count += 1;
         Ok(())
@@ -773,7 +805,7 @@ impl Muxed {
     /// the first argument, which the multiplexer uses for the call number).
     fn apply(&self, d: &mut Decisions, rules: &mut Rules) -> Result<(), InitError> {
         for m in &self.entries[..self.count] {
-            let at = m.at.unwrap_or(At::NONE);
+            let at = m.at;
             let nr = usize::from(m.nr);
             d.end[I386] = d.end[I386].max(u32::from(m.nr) + 1);
             let call = Condition {
@@ -870,8 +902,13 @@ fn emit_filter(
     }
     // Written back to front: the last section first, the dispatch last.
     let mut entries = [0usize; ABIS.len()];
+    let mut ranges = Ranges {
+        start: [0; limits::RANGES],
+        target: [Target::Ret(0); limits::RANGES],
+        count: 0,
+    };
     for s in (0..count).rev() {
-        entries[s] = emit_section(p, h, d, rules, audits[s])?;
+        entries[s] = emit_section(p, h, d, rules, audits[s], &mut ranges)?;
     }
     let mut next = Target::Ret(k::SECCOMP_RET_KILL_THREAD);
     for s in (0..count).rev() {
@@ -892,12 +929,9 @@ fn emit_section(
     d: &Decisions,
     rules: &Rules,
     audit: u32,
+    ranges: &mut Ranges,
 ) -> Result<usize, InitError> {
-    let mut ranges = Ranges {
-        start: [0; limits::RANGES],
-        target: [Target::Ret(0); limits::RANGES],
-        count: 0,
-    };
+    ranges.count = 0;
     let default = Target::Ret(h.default);
     let beyond = Target::Ret(beyond_profile(h.default));
     let mut x32_listed = false;
@@ -924,7 +958,7 @@ fn emit_section(
         ranges.push(X32_BIT, Target::Ret(k::SECCOMP_RET_KILL_THREAD))?;
     }
     ranges.push(SKIPPED_NR, default)?;
-    let root = emit_tree(p, &ranges, 0, ranges.count).map_err(too_long)?;
+    let root = emit_tree(p, ranges, 0, ranges.count).map_err(too_long)?;
     // The load falls through into the tree's root.
     p.goto(root).map_err(too_long)?;
     p.load(OFFSET_NR).map_err(too_long)
@@ -1058,16 +1092,23 @@ pub fn compile<'b>(
         link_count: 0,
     };
     let mut muxed = Muxed {
-        entries: [MuxEntry::default(); limits::MULTIPLEXED],
+        entries: [MuxEntry {
+            nr: 0,
+            call: 0,
+            action: 0,
+            rules: (0, 0),
+            at: At::NONE,
+        }; limits::MULTIPLEXED],
         count: 0,
     };
     let header = {
         let mut record = |name: JStr<'_>, named: Named| {
-            let mux = multiplexed_i386(name);
+            let hash = fnv1a(name);
+            let mux = multiplexed_i386(hash);
             if let Some((nr, call)) = mux.filter(|_| !named.skipped) {
                 muxed.push(nr, call, &named)?;
             }
-            let Some(index) = syscall_index(name) else {
+            let Some(index) = syscall_index(hash) else {
                 if mux.is_some() {
                     // `send` and `recv` exist on i386 only as socketcall's calls.
                     return Ok(());

@@ -22,7 +22,9 @@ if [ -f /sys/fs/cgroup/unified/cgroup.controllers ] && grep -qw hugetlb /sys/fs/
 fi
 # `crun spec` as the base, made non-interactive and running /bin/true; its cgroup mount goes
 # (ocinit has no cgroup mount type yet), the same for every contestant.
-(cd "$b" && crun spec && python3 - "$b/config.json" <<'PY'
+mkdir -p "$b/sec"
+profile=$PWD/../shared/testdata/seccomp/docker-default-amd64.oci.json
+(cd "$b" && crun spec && python3 - "$b/config.json" "$profile" <<'PY'
 import json, sys
 p = sys.argv[1]; c = json.load(open(p))
 c["process"].update(terminal=False, args=["/bin/true"], env=["PATH=/bin"])
@@ -30,16 +32,23 @@ c["root"]["path"] = sys.argv[1].rsplit("/", 1)[0] + "/rootfs"
 c["hostname"] = "bench"
 c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]
 json.dump(c, open(p, "w"), indent=1)
+# The same config with Docker's default seccomp profile (OCI form), in a second bundle.
+c["linux"]["seccomp"] = json.load(open(sys.argv[2]))
+json.dump(c, open(sys.argv[1].rsplit("/", 1)[0] + "/sec/config.json", "w"), indent=1)
 PY
 )
 gcc -O2 -static -o "$b/initbench" bench/initbench.c
 oc="$rel/ocirun --root $b/oc --init $rel/ocinit run --no-new-keyring -b $b oc1"
+ocs="$rel/ocirun --root $b/oc --init $rel/ocinit run --no-new-keyring -b $b/sec oc2"
+echo "Without seccomp, then with Docker's profile (the same config plus linux.seccomp):"
 "$b/initbench" "$rounds" \
   "/usr/bin/unshare --mount --uts --ipc --net --pid --fork --mount-proc /usr/sbin/chroot $b/rootfs /bin/true" \
-  "$oc" "/usr/bin/crun run --no-new-keyring -b $b c1" "/usr/sbin/runc run --no-new-keyring -b $b r1"
+  "$oc" "/usr/bin/crun run --no-new-keyring -b $b c1" "/usr/sbin/runc run --no-new-keyring -b $b r1" \
+  "$ocs" "/usr/bin/crun run --no-new-keyring -b $b/sec c2" "/usr/sbin/runc run --no-new-keyring -b $b/sec r2"
 echo
 # Syscalls of the init: from the exec of ocinit to the exec of /bin/true, every process of it.
-strace -f -qq -o "$b/trace" $oc
+for cmd in "$oc" "$ocs"; do
+strace -f -qq -o "$b/trace" $cmd
 python3 - "$b/trace" <<'PY'
 import re, sys
 init, count, started = set(), 0, False
@@ -62,3 +71,4 @@ for l in open(sys.argv[1]).read().splitlines():
         count += 1
 print(f"ocinit syscalls from its start to the user's execve (all its processes): {count}")
 PY
+done

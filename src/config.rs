@@ -219,12 +219,13 @@ pub struct Config<'a> {
     pub masked_paths: Option<Value<'a>>,
     /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
     pub stay_pid1: bool,
-    /// `linux.seccomp` (validated), if given.
+    /// `linux.seccomp` (an object; compiled, and so checked in full, right after decode), if
+    /// given.
     pub seccomp: Option<Value<'a>>,
     /// The annotation `run.oci.seccomp_fail_unknown_syscall` is present.
     pub seccomp_fail_unknown: bool,
     /// The annotation `run.oci.seccomp_bpf_data`: a precompiled filter that replaces the
-    /// compiled one (base64, validated).
+    /// compiled one (base64, decoded with the compile step).
     pub seccomp_bpf: Option<JStr<'a>>,
 }
 
@@ -781,24 +782,13 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         }
     };
     if let Some(s) = seccomp {
-        crate::seccomp::validate(s).map_err(|e| InitError { step: STEP, ..e })?;
+        // Checked in full when it is compiled, right after decode (`docs/STEPS.md`).
+        expect_kind(s, Kind::Object, At::field("linux.seccomp"))?;
     }
     let seccomp_fail_unknown = fail_unknown.is_some();
-    let seccomp_bpf = match bpf_data {
-        None => None,
-        Some(v) => {
-            let text = string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]"))?;
-            let mut scratch = [linux_raw_sys::ptrace::sock_filter {
-                code: 0,
-                jt: 0,
-                jf: 0,
-                k: 0,
-            }; crate::seccomp::limits::INSNS];
-            crate::seccomp::decode_precompiled(text, &mut scratch)
-                .map_err(|e| InitError { step: STEP, ..e })?;
-            Some(text)
-        }
-    };
+    let seccomp_bpf = bpf_data
+        .map(|v| string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]")))
+        .transpose()?;
     Ok(Config {
         seccomp,
         seccomp_fail_unknown,

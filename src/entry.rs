@@ -227,15 +227,18 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
 
     // The config comes first: every later step depends on it.
     let frame = protocol::recv_frame(control, config_buf, Step::Receive)?;
+    setup.log().phase("receive");
     let config = config::decode(frame)?;
-    setup.log().line(
-        "debug",
-        format_args!("config decoded: {} bytes", frame.len()),
-    );
+    setup.log().phase("decode");
+    // Compiled before any namespace or mount exists: a bad profile fails here, and the work
+    // is done once (the PID-namespace child inherits the program).
+    let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
+    setup.log().phase("seccomp-compile");
 
     if !build_container(&config, Some(control))? {
         return Ok(());
     }
+    setup.log().phase("namespaces-rootfs");
     // In the process that will exec (after the PID-namespace fork), before the user switch.
     let user_ns = config.namespaces.has(g::CLONE_NEWUSER);
     crate::keyring::join(setup.keyring, user_ns, &setup.log())?;
@@ -243,12 +246,11 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;
     protocol::expect_reply(control, "run", Step::Handshake)?;
+    setup.log().phase("keyring-handshake");
 
     let mut strings = process::Strings::new(strings);
     let mut argv = CStrArray::new(argv);
     let mut envp = CStrArray::new(envp);
-    // Compiled now so that a bad profile fails `create`, not `start`.
-    let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
     let nnp = config.process.no_new_privileges;
     let early = seccomp.as_ref().filter(|_| !nnp);
     if seccomp.is_some() {
@@ -265,10 +267,12 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         early,
         Some(control),
     )?;
+    setup.log().phase("process");
     if let Some(filter) = seccomp.as_ref().filter(|_| nnp) {
         // With no_new_privs: as late as possible while the parent still listens (a notify
         // listener goes to it), as runc does.
         crate::seccomp::load(filter, Some(control))?;
+        setup.log().phase("seccomp-load");
     }
 
     // Everything that can fail before execve has passed: the container is created.

@@ -291,6 +291,15 @@ pub struct Log<'f> {
 }
 
 impl Log<'_> {
+    /// At debug level: `phase NAME done at T µs` (CLOCK_MONOTONIC), so a parent can see where
+    /// the init's time goes (`bench/phases.sh`).
+    pub fn phase(&self, name: &str) {
+        if self.debug && self.fd.is_some() {
+            let t = crate::sys::monotonic_us();
+            self.line("debug", format_args!("phase {name} done at {t} us"));
+        }
+    }
+
     /// Write `{"level":level,"msg":msg}\n`; logging never fails the init.
     pub fn line(&self, level: &str, msg: fmt::Arguments<'_>) {
         let Some(fd) = self.fd else { return };

@@ -273,6 +273,29 @@ pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     .map(drop)
 }
 
+/// `clock_gettime(CLOCK_MONOTONIC)` in microseconds (the raw syscall: the vDSO would cost
+/// rustix an auxv lookup); 0 if it fails. For the debug log's phase timestamps only.
+pub fn monotonic_us() -> u64 {
+    let mut ts = g::__kernel_timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    let args = [
+        g::CLOCK_MONOTONIC as usize,
+        (&raw mut ts) as usize,
+        0,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: `ts` is a live, writable timespec on this frame for the call.
+    if check(unsafe { syscall6(g::__NR_clock_gettime, args) }).is_err() {
+        return 0;
+    }
+    u64::try_from(ts.tv_sec).unwrap_or(0) * 1_000_000
+        + u64::try_from(ts.tv_nsec).unwrap_or(0) / 1000
+}
+
 /// `seccomp(SECCOMP_SET_MODE_FILTER, flags, &prog)`—Load a filter on this thread. Returns the
 /// notify listener when `flags` has `SECCOMP_FILTER_FLAG_NEW_LISTENER`.
 pub fn seccomp_set_mode_filter(

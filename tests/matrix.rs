@@ -588,12 +588,21 @@ fn cases() -> Vec<Case> {
             with_linux(
                 r#""seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["read"],"action":"ALLOW"}]}"#,
             ),
-            decode_error("linux.seccomp.syscalls[0].action", "unknown action"),
+            (
+                "seccomp",
+                "validate",
+                0,
+                "linux.seccomp.syscalls[0].action",
+                "unknown action",
+            ),
         ),
         case(
             "seccomp-errno-range",
             with_linux(r#""seccomp":{"defaultAction":"SCMP_ACT_ERRNO","defaultErrnoRet":65536}"#),
-            decode_error(
+            (
+                "seccomp",
+                "validate",
+                0,
                 "linux.seccomp.defaultErrnoRet",
                 "above the kernel's MAX_ERRNO (4095)",
             ),

@@ -11,13 +11,24 @@ use linux_raw_sys::ptrace::{
     BPF_ABS, BPF_ALU, BPF_AND, BPF_JA, BPF_JMP, BPF_K, BPF_LD, BPF_RET, BPF_W, sock_filter,
 };
 
-/// Where a jump goes.
+/// Where a jump goes (8 bytes: the compiler keeps thousands of them).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
-    /// An instruction already written (an index into the buffer).
-    At(usize),
+    /// An instruction already written (an index into the buffer, below `BPF_MAXINSNS`).
+    At(u16),
     /// "Return this seccomp action": a shared `ret` instruction, written on demand.
     Ret(u32),
+}
+
+impl Target {
+    /// The instruction at `pos` (an index [`Program`] returned).
+    pub fn at(pos: usize) -> Target {
+        #[expect(
+            clippy::cast_possible_truncation,
+            reason = "positions index a buffer of BPF_MAXINSNS (4096) instructions"
+        )]
+        Target::At(pos as u16)
+    }
 }
 
 /// The program is longer than the buffer (the kernel's `BPF_MAXINSNS`).
@@ -92,7 +103,7 @@ impl<'b> Program<'b> {
     /// The position of `target`, writing its `ret` if there is none yet.
     pub fn resolve(&mut self, target: Target) -> Result<usize, TooLong> {
         match target {
-            Target::At(at) => Ok(at),
+            Target::At(at) => Ok(usize::from(at)),
             Target::Ret(action) => match self.rets[..self.ret_count]
                 .iter()
                 .find(|(a, _)| *a == action)
@@ -125,8 +136,9 @@ impl<'b> Program<'b> {
     /// its `ret` or a `ja` to it.
     pub fn goto(&mut self, target: Target) -> Result<usize, TooLong> {
         match target {
-            Target::At(at) if at == self.start => Ok(at),
+            Target::At(at) if usize::from(at) == self.start => Ok(self.start),
             Target::At(at) => {
+                let at = usize::from(at);
                 let offset = u32::try_from(at - self.start).map_err(|_| TooLong)?;
                 self.push(BPF_JMP | BPF_JA, 0, 0, offset)
             }

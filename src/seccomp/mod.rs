@@ -52,13 +52,13 @@ pub mod limits {
     /// Conditional rules after splitting repeated argument indices.
     pub const RULES: usize = 256;
     /// Conditions over all conditional rules.
-    pub const CONDITIONS: usize = 512;
+    pub const CONDITIONS: usize = 256;
     /// (syscall, conditional rule) pairs over all architectures.
-    pub const LINKS: usize = 2048;
+    pub const LINKS: usize = 1024;
     /// Number ranges with distinct outcomes in one architecture's decision tree.
     pub const RANGES: usize = 2048;
     /// Syscall numbers per ABI (the largest in use is x32's 547).
-    pub const NUMBERS: usize = 1024;
+    pub const NUMBERS: usize = 576;
     /// Rules on i386 calls also reachable through `socketcall`/`ipc`.
     pub const MULTIPLEXED: usize = 128;
 }
@@ -114,6 +114,22 @@ const ABIS: [Abi; 3] = [
         wide: false,
     },
 ];
+
+// Every number of the tables has a slot in `Decisions::table`.
+const _: () = {
+    let mut a = 0;
+    while a < ABIS.len() {
+        let numbers = ABIS[a].numbers;
+        let mut i = 0;
+        while i < numbers.len() {
+            assert!(
+                numbers[i] == syscalls::family::ABSENT || (numbers[i] as usize) < limits::NUMBERS
+            );
+            i += 1;
+        }
+        a += 1;
+    }
+};
 
 /// Architecture names libseccomp knows that are not of this family: accepted and left out
 /// (a kernel of this family never reports them).
@@ -280,11 +296,6 @@ fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Resul
     Ok(ret | n)
 }
 
-/// Validate `linux.seccomp` at decode time: every type, name and range the compiler relies on.
-pub fn validate(seccomp: Value<'_>) -> Result<(), InitError> {
-    flags(seccomp).map(drop)
-}
-
 /// The `SECCOMP_FILTER_FLAG_*` a profile asks for (also for a precompiled filter).
 pub fn flags(seccomp: Value<'_>) -> Result<u32, InitError> {
     let mut rules = Rules::new();
@@ -332,7 +343,7 @@ impl Rules {
                 InitError::invalid(
                     STEP,
                     at,
-                    "more argument conditions than ocinit's limit (512)",
+                    "more argument conditions than ocinit's limit (256)",
                 )
             })?;
         *slot = c;
@@ -681,7 +692,7 @@ impl Decisions {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                "more (syscall, conditional rule) pairs than ocinit's limit (2048)",
+                "more (syscall, conditional rule) pairs than ocinit's limit (1024)",
             ));
         }
         #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
@@ -912,8 +923,8 @@ fn emit_filter(
     }
     let mut next = Target::Ret(k::SECCOMP_RET_KILL_THREAD);
     for s in (0..count).rev() {
-        next = Target::At(
-            p.jump(k::BPF_JEQ, audits[s], Target::At(entries[s]), next)
+        next = Target::at(
+            p.jump(k::BPF_JEQ, audits[s], Target::at(entries[s]), next)
                 .map_err(too_long)?,
         );
     }
@@ -978,7 +989,7 @@ fn emit_tree(
     let mid = lo + (hi - lo) / 2;
     let upper = emit_tree(p, ranges, mid, hi)?;
     let lower = emit_tree(p, ranges, lo, mid)?;
-    Ok(Target::At(p.jump(
+    Ok(Target::at(p.jump(
         k::BPF_JGE,
         ranges.start[mid],
         upper,
@@ -1060,18 +1071,18 @@ fn emit_condition(
     }
     let low_entry = p.load(offset_arg(c.index, false))?;
     if !wide || (cmp == Cmp::MaskedEq && high(mask) == 0) {
-        return Ok(Target::At(low_entry));
+        return Ok(Target::at(low_entry));
     }
     // The high word first: equal means the low word decides.
-    let equal = p.jump(k::BPF_JEQ, high(value), Target::At(low_entry), f)?;
+    let equal = p.jump(k::BPF_JEQ, high(value), Target::at(low_entry), f)?;
     if op != k::BPF_JEQ {
         // Ordered comparisons: a strictly greater high word decides alone.
-        p.jump(k::BPF_JGT, high(value), m, Target::At(equal))?;
+        p.jump(k::BPF_JGT, high(value), m, Target::at(equal))?;
     }
     if high(mask) != u32::MAX {
         p.and(high(mask))?;
     }
-    Ok(Target::At(p.load(offset_arg(c.index, true))?))
+    Ok(Target::at(p.load(offset_arg(c.index, true))?))
 }
 
 /// Compile `linux.seccomp` into `buf`. `annotations` decide the unknown-name policy.

@@ -41,7 +41,15 @@ const LINK_TARGETS: Names = crate::names![
 ];
 const _: () = assert!(LINKS.count() == LINK_TARGETS.count());
 
-fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(), InitError> {
+/// `exact`: a node this process creates gets mode 0666 and owner root:root as created (the
+/// umask is 0 and our ids are 0), so only a node the image already had needs fixing.
+fn device(
+    dev: BorrowedFd<'_>,
+    name: &str,
+    major: u32,
+    minor: u32,
+    exact: bool,
+) -> Result<(), InitError> {
     let at = At::NONE;
     let rdev = rustix::fs::makedev(major, minor);
     match rustix::fs::mknodat(
@@ -51,6 +59,7 @@ fn device(dev: BorrowedFd<'_>, name: &str, major: u32, minor: u32) -> Result<(),
         Mode::from_raw_mode(0o666),
         rdev,
     ) {
+        Ok(()) if exact => return Ok(()),
         Ok(()) => {}
         // In a user namespace mknod is not allowed: bind the host's node instead (runc).
         Err(Errno::PERM) => return bind_host_device(dev, name),
@@ -131,9 +140,14 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     }
     // An O_PATH handle resolved inside the root: every *at call below stays in this directory.
     let dev = mounts::create_in_root(root, b"/dev", false).ctx(STEP, Op::Open, At::NONE)?;
-    for (name, &(major, minor)) in DEVICES.iter() {
-        device(dev.as_fd(), name, major, minor)?;
-    }
+    // Created with umask 0 as root, a node is right as made: no chmod and chown per node.
+    let umask = rustix::process::umask(Mode::empty());
+    let exact = rustix::process::geteuid().is_root() && rustix::process::getegid().is_root();
+    let created = DEVICES
+        .iter()
+        .try_for_each(|(name, &(major, minor))| device(dev.as_fd(), name, major, minor, exact));
+    rustix::process::umask(umask);
+    created?;
     // ptmx must be the container's devpts one: whatever the image put there goes.
     match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}

@@ -5,7 +5,7 @@ use core::ffi::CStr;
 
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
-use rustix::io::{Errno, FdFlags};
+use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
 
 use crate::config::{self, Config};
@@ -99,13 +99,8 @@ impl Setup {
                     "protocol descriptor overlaps stdio or the preserved fds",
                 ));
             }
-            let owned = sys::take_inherited_fd(fd).ctx(Step::Setup, Op::Fcntl, At::NONE)?;
-            rustix::io::fcntl_setfd(&owned, FdFlags::CLOEXEC).ctx(
-                Step::Setup,
-                Op::Fcntl,
-                At::NONE,
-            )?;
-            Ok(owned)
+            // Close-on-exec from here on: the user process must not inherit the protocol's fds.
+            sys::take_inherited_fd(fd).ctx(Step::Setup, Op::Fcntl, At::NONE)
         };
         let setup = Setup {
             control: take(control)?,

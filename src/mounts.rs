@@ -362,6 +362,21 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
         Err(Errno::NOENT) => {}
         r => return r,
     }
+    // The common case, only the last component missing: create it in its parent.
+    let trimmed = path.strip_suffix(b"/").unwrap_or(path);
+    if let Some(slash) = trimmed.iter().rposition(|&c| c == b'/') {
+        let (parent_path, name) = (&trimmed[..slash.max(1)], &trimmed[slash + 1..]);
+        if !name.is_empty() && name != b"." && name != b".." {
+            match open_in_root(root, parent_path) {
+                Ok(parent) => {
+                    create_entry(&parent, name, file)?;
+                    return open_in_root(root, path);
+                }
+                Err(Errno::NOENT) => {}
+                Err(e) => return Err(e),
+            }
+        }
+    }
     let mut parent = open_in_root(root, b"/")?;
     let mut end = 0;
     for component in path.split(|&c| c == b'/') {
@@ -373,27 +388,31 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
         match open_in_root(root, prefix) {
             Ok(fd) => parent = fd,
             Err(Errno::NOENT) => {
-                if file && end > path.len() {
-                    let flags = OFlags::CREATE
-                        | OFlags::EXCL
-                        | OFlags::NOFOLLOW
-                        | OFlags::WRONLY
-                        | OFlags::CLOEXEC;
-                    drop(rustix::fs::openat(
-                        &parent,
-                        component,
-                        flags,
-                        Mode::from_raw_mode(0o644),
-                    )?);
-                } else {
-                    rustix::fs::mkdirat(&parent, component, Mode::from_raw_mode(0o755))?;
-                }
+                create_entry(&parent, component, file && end > path.len())?;
                 parent = open_in_root(root, prefix)?;
             }
             Err(e) => return Err(e),
         }
     }
     Ok(parent)
+}
+
+/// Create `name` in `parent`: an empty file (`O_EXCL|O_NOFOLLOW`: nothing that exists, link
+/// or not, is reused) or a directory.
+fn create_entry(parent: &OwnedFd, name: &[u8], file: bool) -> Result<(), Errno> {
+    if file {
+        let flags =
+            OFlags::CREATE | OFlags::EXCL | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
+        drop(rustix::fs::openat(
+            parent,
+            name,
+            flags,
+            Mode::from_raw_mode(0o644),
+        )?);
+        Ok(())
+    } else {
+        rustix::fs::mkdirat(parent, name, Mode::from_raw_mode(0o755))
+    }
 }
 
 fn mount_at(

@@ -130,7 +130,25 @@ fn frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step, how: Sending) -> Result
     let len = u32::try_from(payload.len())
         .map_err(|_| Errno::MSGSIZE)
         .ctx(step, Op::Send, At::NONE)?;
-    send_all(fd, &len.to_le_bytes(), how).ctx(step, Op::Send, At::NONE)?;
+    let header = len.to_le_bytes();
+    if how == Sending::Write {
+        // One system call for the whole frame, in the common case of a complete write.
+        let parts = [
+            rustix::io::IoSlice::new(&header),
+            rustix::io::IoSlice::new(payload),
+        ];
+        let sent = loop {
+            match rustix::io::writev(fd, &parts) {
+                Err(Errno::INTR) => {}
+                r => break r.ctx(step, Op::Send, At::NONE)?,
+            }
+        };
+        let rest_header = header.get(sent..).unwrap_or_default();
+        let rest_payload = payload.get(sent.saturating_sub(4)..).unwrap_or_default();
+        send_all(fd, rest_header, how).ctx(step, Op::Send, At::NONE)?;
+        return send_all(fd, rest_payload, how).ctx(step, Op::Send, At::NONE);
+    }
+    send_all(fd, &header, how).ctx(step, Op::Send, At::NONE)?;
     send_all(fd, payload, how).ctx(step, Op::Send, At::NONE)
 }
 

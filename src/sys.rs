@@ -362,7 +362,8 @@ pub fn mount_setattr(
     check(unsafe { syscall6(g::__NR_mount_setattr, args) }).map(drop)
 }
 
-/// Take ownership of a descriptor the parent runtime passed to us by number.
+/// Take ownership of a descriptor the parent runtime passed to us by number, and make it
+/// close-on-exec.
 ///
 /// Fails with `EBADF` when `fd` is not open, and with `EBUSY` when the same number is taken
 /// twice, so no two `OwnedFd`s can ever own one descriptor.
@@ -376,13 +377,21 @@ pub fn take_inherited_fd(fd: i32) -> Result<OwnedFd, Errno> {
         clippy::cast_sign_loss,
         reason = "fd is non-negative: checked by try_from above"
     )]
-    let args = [fd as usize, g::F_GETFD as usize, 0, 0, 0, 0];
-    // SAFETY: fcntl(F_GETFD) takes no pointers.
+    let args = [
+        fd as usize,
+        g::F_SETFD as usize,
+        g::FD_CLOEXEC as usize,
+        0,
+        0,
+        0,
+    ];
+    // SAFETY: fcntl(F_SETFD) takes no pointers. It fails with EBADF if `fd` is not open, so
+    // it proves the descriptor exists and makes it close-on-exec in one call.
     check(unsafe { syscall6(g::__NR_fcntl, args) })?;
     if slot.swap(true, Ordering::AcqRel) {
         return Err(Errno::BUSY);
     }
-    // SAFETY: `fd` is open (F_GETFD succeeded), the protocol hands its ownership to the init, and
+    // SAFETY: `fd` is open (F_SETFD succeeded), the protocol hands its ownership to the init, and
     // the `TAKEN` guard ensures this is the only `OwnedFd` ever made for it.
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }

@@ -219,6 +219,8 @@ pub struct Config<'a> {
     pub masked_paths: Option<Value<'a>>,
     /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
     pub stay_pid1: bool,
+    /// `linux.devices` (validated), if given.
+    pub devices: Option<Value<'a>>,
     /// `linux.seccomp` (an object; compiled, and so checked in full, right after decode), if
     /// given.
     pub seccomp: Option<Value<'a>>,
@@ -691,7 +693,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     };
     for (v, at) in [
         (time_offsets, "linux.timeOffsets"),
-        (devices, "linux.devices"),
         (mount_label, "linux.mountLabel"),
         (personality, "linux.personality"),
         (memory_policy, "linux.memoryPolicy"),
@@ -733,8 +734,10 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     )?;
     let masked_paths = path_list(masked_list, "linux.maskedPaths", "linux.maskedPaths[]")?;
     let mounts = mounts_list(mounts)?;
+    let devices = crate::devices::validate(devices)?;
     for (list, at) in [
         (mounts, "mounts"),
+        (devices, "linux.devices"),
         (readonly_paths, "linux.readonlyPaths"),
         (masked_paths, "linux.maskedPaths"),
     ] {
@@ -790,6 +793,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         .map(|v| string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]")))
         .transpose()?;
     Ok(Config {
+        devices,
         seccomp,
         seccomp_fail_unknown,
         seccomp_bpf,

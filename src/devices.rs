@@ -13,7 +13,9 @@ use rustix::fs::{AtFlags, FileType, Mode};
 use rustix::io::Errno;
 
 use crate::config::Config;
+use crate::cpath::CPath;
 use crate::error::{At, Context, InitError, Op, Step};
+use crate::json::{JStr, Kind, Value};
 use crate::mounts;
 use crate::names::{Names, Table};
 
@@ -159,5 +161,214 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
             Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, At::NONE)),
         }
     }
+    for (i, d) in config.devices.iter().flat_map(|l| l.elements()).enumerate() {
+        let d = device_entry(d, i).map_err(|e| InitError { step: STEP, ..e })?;
+        config_device(root, &d, i)?;
+    }
     Ok(())
+}
+
+/// One validated `linux.devices[i]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Device<'a> {
+    path: JStr<'a>,
+    kind: FileType,
+    rdev: u64,
+    mode: u32,
+    uid: Option<u32>,
+    gid: Option<u32>,
+}
+
+const AT_DEVICE: &str = "linux.devices[]";
+
+/// Check `linux.devices[i]` (decode time and again when applied).
+fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
+    use crate::config::{string, uint32};
+    let step = Step::Decode;
+    if v.kind() != Kind::Object {
+        return Err(InitError::invalid(
+            step,
+            At::item(AT_DEVICE, i),
+            "expected an object",
+        ));
+    }
+    let mut found = [None; 7];
+    v.fields(
+        crate::names!["path", "type", "major", "minor", "fileMode", "uid", "gid"],
+        &mut found,
+    );
+    let [path, kind, major, minor, mode, uid, gid] = found;
+    let at_path = At::item("linux.devices[].path", i);
+    let path = string(
+        path.ok_or_else(|| InitError::invalid(step, at_path, "missing"))?,
+        at_path,
+    )?;
+    // Under /dev, with no component that could climb out of it (`..`) or hide a name (`.`).
+    let inside_dev = path.raw().strip_prefix(b"/dev/").is_some_and(|rest| {
+        !rest.is_empty()
+            && rest
+                .split(|&c| c == b'/')
+                .all(|c| !c.is_empty() && c != b"." && c != b"..")
+    });
+    if !inside_dev {
+        return Err(InitError::invalid(
+            step,
+            at_path,
+            "not a path under /dev/ (no empty, . or .. components)",
+        ));
+    }
+    CPath::decode(path, step, at_path)?;
+    let at_type = At::item("linux.devices[].type", i);
+    let kind = string(
+        kind.ok_or_else(|| InitError::invalid(step, at_type, "missing"))?,
+        at_type,
+    )?;
+    let kind = match () {
+        () if kind.eq_str("c") || kind.eq_str("u") => FileType::CharacterDevice,
+        () if kind.eq_str("b") => FileType::BlockDevice,
+        () if kind.eq_str("p") => FileType::Fifo,
+        () => return Err(InitError::invalid(step, at_type, "not c, u, b or p")),
+    };
+    let number = |v: Option<Value<'_>>, template: &'static str| {
+        let at = At::item(template, i);
+        match v {
+            Some(v) => uint32(v, at),
+            None if kind == FileType::Fifo => Ok(0),
+            None => Err(InitError::invalid(step, at, "missing")),
+        }
+    };
+    let rdev = rustix::fs::makedev(
+        number(major, "linux.devices[].major")?,
+        number(minor, "linux.devices[].minor")?,
+    );
+    let mode = match mode {
+        None => 0o666,
+        Some(m) => {
+            let at = At::item("linux.devices[].fileMode", i);
+            let m = uint32(m, at)?;
+            // Permission bits only; Go's os.FileMode type bits are not file modes.
+            if m > 0o7777 {
+                return Err(InitError::invalid(step, at, "above 0o7777"));
+            }
+            m
+        }
+    };
+    Ok(Device {
+        path,
+        kind,
+        rdev,
+        mode,
+        uid: uid
+            .map(|u| uint32(u, At::item("linux.devices[].uid", i)))
+            .transpose()?,
+        gid: gid
+            .map(|g| uint32(g, At::item("linux.devices[].gid", i)))
+            .transpose()?,
+    })
+}
+
+/// Validate `linux.devices` (decode time).
+pub fn validate(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> {
+    let Some(list) = list else {
+        return Ok(None);
+    };
+    if list.kind() != Kind::Array {
+        return Err(InitError::invalid(
+            Step::Decode,
+            At::field("linux.devices"),
+            "expected an array",
+        ));
+    }
+    for (i, d) in list.elements().enumerate() {
+        device_entry(d, i)?;
+    }
+    Ok(Some(list))
+}
+
+/// Create `linux.devices[i]` inside the root (after the defaults, so an entry naming one of them
+/// sets its mode and owner): `mknodat` in its directory, created as needed; a name that exists
+/// must already be that device. In a user namespace, where `mknod` is refused, the host's node
+/// at the same path is bind-mounted onto an empty file (runc).
+fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), InitError> {
+    let at = At::item("linux.devices[]", i);
+    let path = CPath::decode(d.path, STEP, at)?;
+    let bytes = path.bytes();
+    let slash = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
+    let (dir, name) = (&bytes[..slash.max(1)], &bytes[slash + 1..]);
+    let parent = mounts::create_in_root(root, dir, false).ctx(STEP, Op::Mkdir, at)?;
+    let umask = rustix::process::umask(Mode::empty());
+    let made = rustix::fs::mknodat(&parent, name, d.kind, Mode::from_raw_mode(d.mode), d.rdev);
+    rustix::process::umask(umask);
+    match made {
+        Ok(()) => {}
+        Err(Errno::PERM) if d.kind != FileType::Fifo => {
+            return bind_host_node(&parent, name, &path, at);
+        }
+        Err(Errno::EXIST) => {
+            let st = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).ctx(
+                STEP,
+                Op::Open,
+                at,
+            )?;
+            if FileType::from_raw_mode(st.st_mode) != d.kind
+                || (d.kind != FileType::Fifo && st.st_rdev != d.rdev)
+            {
+                return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
+                    .because("exists in the rootfs and is not this device"));
+            }
+            rustix::fs::chmodat(&parent, name, Mode::from_raw_mode(d.mode), AtFlags::empty()).ctx(
+                STEP,
+                Op::Chmod,
+                at,
+            )?;
+        }
+        Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
+    }
+    if d.uid.is_some() || d.gid.is_some() {
+        rustix::fs::chownat(
+            &parent,
+            name,
+            d.uid.map(rustix::process::Uid::from_raw),
+            d.gid.map(rustix::process::Gid::from_raw),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .ctx(STEP, Op::Chown, at)?;
+    }
+    Ok(())
+}
+
+/// Bind the host's node at `host` (still visible: before the pivot) onto an empty file `name`
+/// in `parent`.
+fn bind_host_node(
+    parent: &rustix::fd::OwnedFd,
+    name: &[u8],
+    host: &CPath,
+    at: At,
+) -> Result<(), InitError> {
+    use rustix::fs::OFlags;
+    let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
+    let target = rustix::fs::openat(parent, name, flags, Mode::from_raw_mode(0o666)).ctx(
+        STEP,
+        Op::Open,
+        at,
+    )?;
+    let kind = FileType::from_raw_mode(rustix::fs::fstat(&target).ctx(STEP, Op::Open, at)?.st_mode);
+    if kind != FileType::RegularFile
+        && kind != FileType::CharacterDevice
+        && kind != FileType::BlockDevice
+    {
+        return Err(InitError::invalid(
+            STEP,
+            at,
+            "exists in the rootfs as neither a file nor a device",
+        ));
+    }
+    rustix::mount::mount(
+        host.as_cstr(),
+        CPath::proc_fd(target.as_fd()).as_cstr(),
+        c"",
+        rustix::mount::MountFlags::BIND,
+        None,
+    )
+    .ctx(STEP, Op::Mount, at)
 }

@@ -608,9 +608,9 @@ fn cases() -> Vec<Case> {
             ),
         ),
         case(
-            "devices",
+            "devices-without-mount-ns",
             with_linux(r#""devices":[{"path":"/dev/fuse","type":"c","major":10,"minor":229}]"#),
-            decode_error("linux.devices", NS),
+            decode_error("linux.devices", "needs a new mount namespace"),
         ),
         case(
             "start-hooks",

@@ -128,3 +128,35 @@ fn id_mappings_are_validated() {
         assert!(stderr(&o).contains(expected), "{expected}: {}", stderr(&o));
     }
 }
+
+/// In a user namespace `mknod` is refused: a device of `linux.devices` is the host's node at
+/// the same path, bind-mounted (runc). The host's /dev/net/tun must exist.
+#[test]
+fn devices_in_a_user_namespace_are_bound_from_the_host() {
+    if !root_or_skip("devices_in_a_user_namespace_are_bound_from_the_host") {
+        return;
+    }
+    assert!(
+        std::path::Path::new("/dev/net/tun").exists(),
+        "the host's /dev/net/tun is needed"
+    );
+    let b = Bundle::new("usernsdev");
+    let config = with_maps(
+        &b.config(
+            &["sh", "-c", "stat -c '%F %t:%T' /dev/net/tun; grep -c ' /dev/net/tun ' /proc/self/mountinfo"],
+            "",
+            "",
+        ),
+        100_000,
+        65536,
+    )
+    .replacen(
+        r#"{"type":"network"}]"#,
+        r#"{"type":"network"}],"devices":[{"path":"/dev/net/tun","type":"c","major":10,"minor":200}]"#,
+        1,
+    );
+    chown_tree(&b.dir.join("rootfs"), 100_000);
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "character special file a:c8\n1\n");
+}

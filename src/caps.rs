@@ -12,6 +12,7 @@ use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Value};
 use crate::names::Names;
 use crate::protocol::Log;
+use crate::text::Part;
 
 const STEP: Step = Step::Capabilities;
 
@@ -102,7 +103,13 @@ pub fn sets(caps: Value<'_>, log: &Log<'_>) -> Sets {
                 Some(n) => *mask |= 1 << n,
                 None => log.line(
                     "warn",
-                    format_args!("process.capabilities.{set}[{i}]: unknown capability, ignored"),
+                    &[
+                        Part::S("process.capabilities."),
+                        Part::S(set),
+                        Part::S("["),
+                        Part::U(i as u64),
+                        Part::S("]: unknown capability, ignored"),
+                    ],
                 ),
             }
         }
@@ -176,9 +183,11 @@ pub fn after_user_switch(sets: Option<Sets>, log: &Log<'_>) -> Result<(), InitEr
         if !raised {
             log.line(
                 "warn",
-                format_args!(
-                    "can't raise ambient capability {name}: it must be inheritable and permitted"
-                ),
+                &[
+                    Part::S("can't raise ambient capability "),
+                    Part::S(name),
+                    Part::S(": it must be inheritable and permitted"),
+                ],
             );
         }
     }

@@ -1,12 +1,12 @@
 //! NUL-terminated path buffers on the stack, filled from config strings or fd numbers.
 
 use core::ffi::CStr;
-use core::fmt::{self, Write as _};
 
 use rustix::fd::{AsRawFd, BorrowedFd};
 
 use crate::error::{At, InitError, Step};
 use crate::json::JStr;
+use crate::text::{self, Full, Part, Sink};
 
 /// `PATH_MAX`, the kernel's limit for a path argument, NUL included.
 pub const PATH_MAX: usize = 4096;
@@ -51,7 +51,13 @@ impl CPath {
             len: 0,
         };
         // 14 bytes of prefix plus at most 11 digits always fit.
-        let _ = write!(p, "/proc/self/fd/{}", fd.as_raw_fd());
+        let _ = text::write(
+            &mut p,
+            &[
+                Part::S("/proc/self/fd/"),
+                Part::I(i64::from(fd.as_raw_fd())),
+            ],
+        );
         p
     }
 
@@ -67,16 +73,17 @@ impl CPath {
     }
 }
 
-impl fmt::Write for CPath {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        if end >= PATH_MAX || s.as_bytes().contains(&0) {
-            return Err(fmt::Error);
+impl Sink for CPath {
+    /// Append `bytes`; a NUL or going over `PATH_MAX` is refused.
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len + bytes.len();
+        if end >= PATH_MAX || bytes.contains(&0) {
+            return Err(Full);
         }
         self.buf
             .get_mut(self.len..end)
-            .ok_or(fmt::Error)?
-            .copy_from_slice(s.as_bytes());
+            .ok_or(Full)?
+            .copy_from_slice(bytes);
         self.len = end;
         Ok(())
     }

@@ -122,7 +122,10 @@ fn bind_host_device(dev: BorrowedFd<'_>, name: &str) -> Result<(), InitError> {
         ));
     }
     let mut host = crate::cpath::CPath::empty();
-    let _ = core::fmt::Write::write_fmt(&mut host, format_args!("/dev/{name}"));
+    let _ = crate::text::write(
+        &mut host,
+        &[crate::text::Part::S("/dev/"), crate::text::Part::S(name)],
+    );
     let target = crate::cpath::CPath::proc_fd(target.as_fd());
     rustix::mount::mount(
         host.as_cstr(),

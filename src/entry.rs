@@ -12,6 +12,7 @@ use crate::config::{self, Config};
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::protocol::{self, Line, Log};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
+use crate::text::Part;
 use crate::{caps, process, rootfs};
 
 /// The protocol's descriptors and settings, from the environment.
@@ -202,7 +203,7 @@ fn report(setup: &Setup, e: &InitError) {
     let line = core::str::from_utf8(text.as_bytes())
         .unwrap_or("")
         .trim_end();
-    setup.log().line("error", format_args!("{line}"));
+    setup.log().line("error", &[Part::S(line)]);
     if !sent {
         sys::write_stderr(text.as_bytes());
     }
@@ -402,7 +403,6 @@ pub fn seccomp_filter<'b>(
 /// `unshare(CLONE_NEWUSER)`, then ask the parent to write our id maps (only a process outside
 /// the namespace can), then become root inside it.
 fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
-    use core::fmt::Write as _;
     const STEP: Step = Step::UserNamespace;
     let at = At::field("linux.namespaces");
     let Some(control) = control else {
@@ -421,35 +421,41 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
             "id maps longer than 4 KiB",
         )
     };
-    write!(
-        message,
-        "{{\"type\":\"idmap\",\"pid\":{}",
-        rustix::process::getpid().as_raw_nonzero()
-    )
-    .map_err(too_long)?;
+    message
+        .push(&[
+            Part::S("{\"type\":\"idmap\",\"pid\":"),
+            Part::I(i64::from(rustix::process::getpid().as_raw_nonzero().get())),
+        ])
+        .map_err(too_long)?;
     for (key, list) in [
         ("uidMappings", config.uid_mappings),
         ("gidMappings", config.gid_mappings),
     ] {
-        write!(message, ",\"{key}\":\"").map_err(too_long)?;
+        message
+            .push(&[Part::S(",\""), Part::S(key), Part::S("\":\"")])
+            .map_err(too_long)?;
         for m in list.iter().flat_map(|l| l.elements()) {
+            // Validated at decode: u32 each.
             let n = |k| {
                 config::member(m, k)
                     .and_then(|v| v.as_integer())
+                    .and_then(|n| u64::try_from(n).ok())
                     .unwrap_or(0)
             };
-            write!(
-                message,
-                "{} {} {}\\n",
-                n("containerID"),
-                n("hostID"),
-                n("size")
-            )
-            .map_err(too_long)?;
+            message
+                .push(&[
+                    Part::U(n("containerID")),
+                    Part::S(" "),
+                    Part::U(n("hostID")),
+                    Part::S(" "),
+                    Part::U(n("size")),
+                    Part::S("\\n"),
+                ])
+                .map_err(too_long)?;
         }
-        message.write_str("\"").map_err(too_long)?;
+        message.push(&[Part::S("\"")]).map_err(too_long)?;
     }
-    message.write_str("}").map_err(too_long)?;
+    message.push(&[Part::S("}")]).map_err(too_long)?;
     protocol::send_frame(control, message.as_bytes(), STEP)?;
     protocol::expect_reply(control, "idmap-done", STEP)?;
     // Whether setgroups(2) is allowed here is the parent's choice (an unprivileged parent must

@@ -12,6 +12,7 @@ use rustix::io::Errno;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::protocol::Log;
 use crate::sys;
+use crate::text::Part;
 
 const STEP: Step = Step::Keyring;
 /// `KEY_USR_SEARCH`: the key's owner may search it (runc adds it).
@@ -31,7 +32,12 @@ pub fn join(name: Option<&CStr>, user_namespace: bool, log: &Log<'_>) -> Result<
     let serial = match sys::join_session_keyring(name) {
         Ok(s) => s,
         Err(Errno::NOSYS) => {
-            log.line("warn", format_args!("this kernel has no keyrings: the container shares the runtime's session keyring"));
+            log.line(
+                "warn",
+                &[Part::S(
+                    "this kernel has no keyrings: the container shares the runtime's session keyring",
+                )],
+            );
             return Ok(());
         }
         Err(e) => return Err(InitError::sys(STEP, Op::Keyctl, e, At::NONE)),

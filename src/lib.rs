@@ -25,4 +25,5 @@ pub mod rootfs;
 pub mod seccomp;
 pub mod sys;
 pub mod sysctl;
+pub mod text;
 pub mod vm;

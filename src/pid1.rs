@@ -7,7 +7,6 @@
 //! of a namespace, the kernel then kills what is left in it).
 
 use core::ffi::CStr;
-use core::fmt::Write as _;
 
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -17,6 +16,7 @@ use rustix::process::{Pid, WaitOptions};
 use crate::names::Names;
 use crate::protocol::{Line, errno_text};
 use crate::sys::{self, CStrArray, Forked, SigSet, StartupStrings};
+use crate::text::Part;
 
 /// Signals the kernel raises for a fault in the process itself: never blocked, so a bug in the
 /// init still stops it instead of looping.
@@ -67,12 +67,17 @@ impl Default for Supervision {
 }
 
 /// Write one line to stderr.
-pub fn say(args: core::fmt::Arguments<'_>) {
+pub fn say(parts: &[Part<'_>]) {
     let mut line = Line::<512>::new();
-    let _ = line.write_str("ocinit: ");
-    let _ = line.write_fmt(args);
-    let _ = line.write_str("\n");
+    let _ = line.push(&[Part::S("ocinit: ")]);
+    let _ = line.push(parts);
+    let _ = line.push(&[Part::S("\n")]);
     sys::write_stderr(line.as_bytes());
+}
+
+/// A process id as a message part.
+fn pid_part(pid: Pid) -> Part<'static> {
+    Part::I(i64::from(pid.as_raw_nonzero().get()))
 }
 
 /// The exit status for a wait status: the code, or 128 + signal (mod 256), then `-e` remapping.
@@ -97,20 +102,21 @@ fn reap(main: Option<Pid>, s: &Supervision) -> Option<i32> {
                 if Some(pid) == main {
                     main_status = Some(exit_status(status, &s.remap));
                     if s.verbosity >= 1 {
-                        say(format_args!(
-                            "main process {} exited: status {}",
-                            pid.as_raw_nonzero(),
-                            main_status.unwrap_or(0)
-                        ));
+                        say(&[
+                            Part::S("main process "),
+                            pid_part(pid),
+                            Part::S(" exited: status "),
+                            Part::I(i64::from(main_status.unwrap_or(0))),
+                        ]);
                     }
                 } else if s.verbosity >= 2 {
-                    say(format_args!("reaped process {}", pid.as_raw_nonzero()));
+                    say(&[Part::S("reaped process "), pid_part(pid)]);
                 }
             }
             Ok(None) | Err(Errno::CHILD) => return main_status,
             Err(Errno::INTR) => {}
             Err(e) => {
-                say(format_args!("waitpid: {}", errno_text(e)));
+                say(&[Part::S("waitpid: "), Part::S(errno_text(e))]);
                 return main_status;
             }
         }
@@ -127,10 +133,11 @@ pub fn supervise(main: Option<Pid>, signals: BorrowedFd<'_>, s: &Supervision) ->
             Err(Errno::INTR | Errno::AGAIN) => continue,
             Err(e) => {
                 // Should never happen; without signals, still reap (blocking) until the end.
-                say(format_args!(
-                    "reading signals: {}; only reaping from now on",
-                    errno_text(e)
-                ));
+                say(&[
+                    Part::S("reading signals: "),
+                    Part::S(errno_text(e)),
+                    Part::S("; only reaping from now on"),
+                ]);
                 return reap_blocking(main, s);
             }
         };
@@ -159,14 +166,19 @@ pub fn supervise(main: Option<Pid>, signals: BorrowedFd<'_>, s: &Supervision) ->
                 main.as_raw_nonzero().get()
             };
             match sys::kill(target, i32::from(forward)) {
-                Ok(()) if s.verbosity >= 2 => {
-                    say(format_args!("forwarded signal {forward} to {target}"))
-                }
+                Ok(()) if s.verbosity >= 2 => say(&[
+                    Part::S("forwarded signal "),
+                    Part::I(i64::from(forward)),
+                    Part::S(" to "),
+                    Part::I(i64::from(target)),
+                ]),
                 Ok(()) | Err(Errno::SRCH) => {}
-                Err(e) => say(format_args!(
-                    "forwarding signal {forward}: {}",
-                    errno_text(e)
-                )),
+                Err(e) => say(&[
+                    Part::S("forwarding signal "),
+                    Part::I(i64::from(forward)),
+                    Part::S(": "),
+                    Part::S(errno_text(e)),
+                ]),
             }
         }
     }
@@ -250,7 +262,7 @@ enum Parsed {
     Exit(i32),
 }
 
-fn usage_error(what: core::fmt::Arguments<'_>) -> Parsed {
+fn usage_error(what: &[Part<'_>]) -> Parsed {
     say(what);
     sys::write_stderr(USAGE.as_bytes());
     Parsed::Exit(1)
@@ -294,9 +306,9 @@ fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
             b"-P" => o.pause = true,
             b"--version" => {
                 // Docker parses the version line of its init as tini's.
-                let mut line = Line::<64>::new();
-                let _ = writeln!(line, "tini version {}_ocinit", env!("CARGO_PKG_VERSION"));
-                sys::write_stdout(line.as_bytes());
+                sys::write_stdout(
+                    concat!("tini version ", env!("CARGO_PKG_VERSION"), "_ocinit\n").as_bytes(),
+                );
                 return Parsed::Exit(0);
             }
             b"-h" | b"--help" => {
@@ -305,11 +317,11 @@ fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
             }
             b"-p" => match value().and_then(|v| parse_signal(v, false)) {
                 Some(s) => o.pdeathsig = Some(s),
-                None => return usage_error(format_args!("-p needs a signal name or number")),
+                None => return usage_error(&[Part::S("-p needs a signal name or number")]),
             },
             b"-e" => match value().and_then(parse_number).filter(|&c| c <= 255) {
                 Some(c) => o.supervision.remap[(c / 64) as usize] |= 1 << (c % 64),
-                None => return usage_error(format_args!("-e needs an exit code from 0 to 255")),
+                None => return usage_error(&[Part::S("-e needs an exit code from 0 to 255")]),
             },
             b"-r" => {
                 let pair = value().and_then(|v| {
@@ -322,27 +334,27 @@ fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
                 match pair {
                     Some((from, to)) => o.supervision.rewrite[usize::from(from)] = to,
                     None => {
-                        return usage_error(format_args!(
-                            "-r needs SIGNAL:SIGNAL (the second may be 0)"
-                        ));
+                        return usage_error(&[Part::S(
+                            "-r needs SIGNAL:SIGNAL (the second may be 0)",
+                        )]);
                     }
                 }
             }
             a => {
-                return usage_error(format_args!(
-                    "unknown option {}",
-                    core::str::from_utf8(a).unwrap_or("?")
-                ));
+                return usage_error(&[
+                    Part::S("unknown option "),
+                    Part::S(core::str::from_utf8(a).unwrap_or("?")),
+                ]);
             }
         }
     }
     o.program = i;
     let has_program = it.next().is_some();
     if !has_program && !o.pause {
-        return usage_error(format_args!("no program to run"));
+        return usage_error(&[Part::S("no program to run")]);
     }
     if has_program && o.pause {
-        return usage_error(format_args!("-P runs no program"));
+        return usage_error(&[Part::S("-P runs no program")]);
     }
     Parsed::Run(o)
 }
@@ -353,7 +365,7 @@ pub fn standalone(args: StartupStrings, env: StartupStrings) -> i32 {
     let (old_mask, signals) = match take_signals() {
         Ok(x) => x,
         Err(e) => {
-            say(format_args!("signalfd: {}", errno_text(e)));
+            say(&[Part::S("signalfd: "), Part::S(errno_text(e))]);
             return 1;
         }
     };
@@ -363,15 +375,15 @@ pub fn standalone(args: StartupStrings, env: StartupStrings) -> i32 {
     };
     let me = rustix::process::getpid();
     if (o.subreaper || !me.is_init()) && rustix::process::set_child_subreaper(Some(me)).is_err() {
-        say(format_args!(
-            "cannot register as a child subreaper, so orphans would not be reaped"
-        ));
+        say(&[Part::S(
+            "cannot register as a child subreaper, so orphans would not be reaped",
+        )]);
         return 1;
     }
     if let Some(sig) = o.pdeathsig {
         let sig = rustix::process::Signal::from_named_raw(i32::from(sig));
         if rustix::process::set_parent_process_death_signal(sig).is_err() {
-            say(format_args!("cannot set the parent-death signal"));
+            say(&[Part::S("cannot set the parent-death signal")]);
             return 1;
         }
     }
@@ -408,10 +420,11 @@ fn spawn(
     if args.skip(program).try_for_each(|a| argv.push(a)).is_err()
         || env.into_iter().try_for_each(|e| envp.push(e)).is_err()
     {
-        say(format_args!(
-            "more than {} arguments or environment variables",
-            sys::MAX_STRINGS
-        ));
+        say(&[
+            Part::S("more than "),
+            Part::U(sys::MAX_STRINGS as u64),
+            Part::S(" arguments or environment variables"),
+        ]);
         return Err(1);
     }
     let path = match crate::process::lookup(&argv, &envp, &mut strings) {
@@ -419,32 +432,40 @@ fn spawn(
         Err(e) => {
             let name = argv.get(0).and_then(|a| a.to_str().ok()).unwrap_or("?");
             let errno = e.errno.unwrap_or(Errno::NOENT);
-            say(format_args!("exec {name}: {}", errno_text(errno)));
+            say(&[
+                Part::S("exec "),
+                Part::S(name),
+                Part::S(": "),
+                Part::S(errno_text(errno)),
+            ]);
             return Err(if errno == Errno::ACCESS { 126 } else { 127 });
         }
     };
     let parent = rustix::process::getpid();
     match sys::fork() {
         Err(e) => {
-            say(format_args!("fork: {}", errno_text(e)));
+            say(&[Part::S("fork: "), Part::S(errno_text(e))]);
             Err(1)
         }
         Ok(Forked::Parent(pid)) => {
             if verbosity >= 1 {
-                say(format_args!(
-                    "spawned {} as process {pid}",
-                    argv.get(0).and_then(|a| a.to_str().ok()).unwrap_or("?")
-                ));
+                say(&[
+                    Part::S("spawned "),
+                    Part::S(argv.get(0).and_then(|a| a.to_str().ok()).unwrap_or("?")),
+                    Part::S(" as process "),
+                    Part::I(i64::from(pid)),
+                ]);
             }
             Pid::from_raw(pid).ok_or(1)
         }
         Ok(Forked::Child) => {
             let err = exec_child(parent, path, &argv, &mut envp, &mut strings, mask);
-            say(format_args!(
-                "exec {}: {}",
-                path.to_str().unwrap_or("?"),
-                errno_text(err)
-            ));
+            say(&[
+                Part::S("exec "),
+                Part::S(path.to_str().unwrap_or("?")),
+                Part::S(": "),
+                Part::S(errno_text(err)),
+            ]);
             sys::exit_group(if err == Errno::ACCESS { 126 } else { 127 })
         }
     }
@@ -466,13 +487,13 @@ fn exec_child<'s>(
     // Fails harmlessly (ENOTTY, ENXIO) when stdin is not our terminal.
     let _ = sys::set_stdin_foreground_group(me.as_raw_nonzero().get());
     let mut expected = Line::<32>::new();
-    let _ = write!(expected, "LISTEN_PID={}", parent.as_raw_nonzero());
+    let _ = expected.push(&[Part::S("LISTEN_PID="), pid_part(parent)]);
     if let Some(i) = (0..envp.len()).find(|&i| {
         envp.get(i)
             .is_some_and(|e| e.to_bytes() == expected.as_bytes())
     }) {
         let mut value = Line::<32>::new();
-        let _ = write!(value, "LISTEN_PID={}", me.as_raw_nonzero());
+        let _ = value.push(&[Part::S("LISTEN_PID="), pid_part(me)]);
         if let Ok(entry) = strings.push_bytes(value.as_bytes()) {
             envp.replace(i, entry);
         }
@@ -529,9 +550,9 @@ fn drop_privileges() {
         inheritable: empty,
     };
     if let Err(e) = rustix::thread::set_capabilities(None, sets) {
-        say(format_args!("dropping capabilities: {}", errno_text(e)));
+        say(&[Part::S("dropping capabilities: "), Part::S(errno_text(e))]);
     }
     if let Err(e) = rustix::thread::set_no_new_privs(true) {
-        say(format_args!("setting no_new_privs: {}", errno_text(e)));
+        say(&[Part::S("setting no_new_privs: "), Part::S(errno_text(e))]);
     }
 }

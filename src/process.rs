@@ -145,7 +145,6 @@ pub fn rlimits(p: &Process<'_>) -> Result<(), InitError> {
 
 /// `process.oomScoreAdj`, written while `/proc` is still the runtime's (before any namespace).
 pub fn oom_score_adj(p: &Process<'_>) -> Result<(), InitError> {
-    use core::fmt::Write as _;
     let Some(adj) = p.oom_score_adj else {
         return Ok(());
     };
@@ -157,7 +156,7 @@ pub fn oom_score_adj(p: &Process<'_>) -> Result<(), InitError> {
     )
     .ctx(Step::OomScoreAdj, Op::Open, at)?;
     let mut text = crate::protocol::Line::<16>::new();
-    let _ = write!(text, "{adj}");
+    let _ = text.push(&[crate::text::Part::I(i64::from(adj))]);
     rustix::io::write(&file, text.as_bytes())
         .ctx(Step::OomScoreAdj, Op::Write, at)
         .map(drop)

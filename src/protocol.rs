@@ -3,14 +3,13 @@
 //! Frames in both directions: a 4-byte little-endian payload length, then the payload. The
 //! parent sends the config first, then replies; the init sends small JSON objects.
 
-use core::fmt::{self, Write as _};
-
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::net::SendFlags;
 
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json;
+use crate::text::{self, Full, Part, Sink};
 
 /// The protocol version this init speaks (`_OCINIT_PROTOCOL`).
 pub const VERSION: &str = "1";
@@ -54,17 +53,9 @@ impl<const N: usize> Line<N> {
         self.buf.get(..self.len).unwrap_or_default()
     }
 
-    /// Append `s` as the contents of a JSON string (quotes not included).
-    pub fn json_str(&mut self, s: &str) -> fmt::Result {
-        for c in s.chars() {
-            match c {
-                '"' => self.write_str("\\\"")?,
-                '\\' => self.write_str("\\\\")?,
-                c if (c as u32) < 0x20 => write!(self, "\\u{:04x}", c as u32)?,
-                c => self.write_char(c)?,
-            }
-        }
-        Ok(())
+    /// Append the parts.
+    pub fn push(&mut self, parts: &[Part<'_>]) -> Result<(), Full> {
+        text::write(self, parts)
     }
 }
 
@@ -74,18 +65,19 @@ impl<const N: usize> Default for Line<N> {
     }
 }
 
-impl<const N: usize> fmt::Write for Line<N> {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        let end = self.len + s.len();
-        match self.buf.get_mut(self.len..end) {
-            Some(dst) => {
-                dst.copy_from_slice(s.as_bytes());
-                self.len = end;
-                Ok(())
-            }
-            None => Err(fmt::Error),
-        }
+impl<const N: usize> Sink for Line<N> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        put(&mut self.buf, &mut self.len, bytes)
     }
+}
+
+/// [`Sink::put`] for every size of [`Line`] (one copy of the code).
+fn put(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> Result<(), Full> {
+    let end = *len + bytes.len();
+    let dst = buf.get_mut(*len..end).ok_or(Full)?;
+    dst.copy_from_slice(bytes);
+    *len = end;
+    Ok(())
 }
 
 /// Write all of `bytes` (a frame must never go out in part).
@@ -220,7 +212,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
 /// Send `{"type":"<kind>"}`.
 pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
-    write!(line, "{{\"type\":\"{kind}\"}}")
+    line.push(&[Part::S("{\"type\":\""), Part::S(kind), Part::S("\"}")])
         .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
@@ -228,8 +220,12 @@ pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), Ini
 /// Send `{"type":"pid","pid":N}`.
 pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
-    write!(line, "{{\"type\":\"pid\",\"pid\":{pid}}}")
-        .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    line.push(&[
+        Part::S("{\"type\":\"pid\",\"pid\":"),
+        Part::I(i64::from(pid)),
+        Part::S("}"),
+    ])
+    .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -260,43 +256,50 @@ pub fn errno_text(e: Errno) -> &'static str {
 }
 
 /// Render `e` as the protocol's error message.
-pub fn error_message(e: &InitError, out: &mut Line<512>) -> fmt::Result {
+pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
     let (errno, errname) = match e.errno {
         Some(n) => (n.raw_os_error(), errno_text(n)),
         None => (0, ""),
     };
     let mut path = Line::<128>::new();
-    write!(path, "{}", e.at)?;
-    let (step, op) = (e.step.name(), e.op.name());
-    write!(
+    path.push(&[Part::At(e.at)])?;
+    out.push(&[
+        Part::S("{\"type\":\"error\",\"step\":\""),
+        Part::S(e.step.name()),
+        Part::S("\",\"op\":\""),
+        Part::S(e.op.name()),
+        Part::S("\",\"errno\":"),
+        Part::I(i64::from(errno)),
+        Part::S(",\"path\":\""),
+    ])?;
+    text::json_str(
         out,
-        "{{\"type\":\"error\",\"step\":\"{step}\",\"op\":\"{op}\",\"errno\":{errno},\"path\":\""
+        core::str::from_utf8(path.as_bytes()).map_err(|_| Full)?,
     )?;
-    out.json_str(core::str::from_utf8(path.as_bytes()).map_err(|_| fmt::Error)?)?;
-    out.write_str("\",\"message\":\"")?;
-    out.json_str(if e.why.is_empty() { errname } else { e.why })?;
-    out.write_str("\"}")
+    out.push(&[Part::S("\",\"message\":\"")])?;
+    text::json_str(out, if e.why.is_empty() { errname } else { e.why })?;
+    out.push(&[Part::S("\"}")])
 }
 
 /// Render `e` for a human, on one line: `ocinit: <step>: <path>: <op>: <reason>`.
-pub fn error_text(e: &InitError, out: &mut Line<512>) -> fmt::Result {
-    write!(out, "ocinit: {}: ", e.step.name())?;
+pub fn error_text(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
+    out.push(&[Part::S("ocinit: "), Part::S(e.step.name()), Part::S(": ")])?;
     if !e.at.template.is_empty() {
-        write!(out, "{}: ", e.at)?;
+        out.push(&[Part::At(e.at), Part::S(": ")])?;
     }
-    write!(out, "{}", e.op.name())?;
+    out.push(&[Part::S(e.op.name())])?;
     if let Some(n) = e.errno {
         let text = errno_text(n);
         if text.is_empty() {
-            write!(out, ": errno {}", n.raw_os_error())?
+            out.push(&[Part::S(": errno "), Part::I(i64::from(n.raw_os_error()))])?;
         } else {
-            write!(out, ": {text}")?
+            out.push(&[Part::S(": "), Part::S(text)])?;
         }
     }
     if !e.why.is_empty() {
-        write!(out, ": {}", e.why)?;
+        out.push(&[Part::S(": "), Part::S(e.why)])?;
     }
-    out.write_str("\n")
+    out.push(&[Part::S("\n")])
 }
 
 /// Where log lines go, and from which level.
@@ -314,27 +317,40 @@ impl Log<'_> {
     pub fn phase(&self, name: &str) {
         if self.debug && self.fd.is_some() {
             let t = crate::sys::monotonic_us();
-            self.line("debug", format_args!("phase {name} done at {t} us"));
+            self.line(
+                "debug",
+                &[
+                    Part::S("phase "),
+                    Part::S(name),
+                    Part::S(" done at "),
+                    Part::U(t),
+                    Part::S(" us"),
+                ],
+            );
         }
     }
 
     /// Write `{"level":level,"msg":msg}\n`; logging never fails the init.
-    pub fn line(&self, level: &str, msg: fmt::Arguments<'_>) {
+    pub fn line(&self, level: &str, msg: &[Part<'_>]) {
         let Some(fd) = self.fd else { return };
         if level == "debug" && !self.debug {
             return;
         }
         let mut text = Line::<384>::new();
         // A message that does not fit is cut, and says so.
-        if text.write_fmt(msg).is_err() {
+        if text.push(msg).is_err() {
             text.len = text.len.min(380);
-            let _ = text.write_str("...");
+            let _ = text.push(&[Part::S("...")]);
         }
         let mut line = Line::<1024>::new();
         let text = core::str::from_utf8(text.as_bytes()).unwrap_or("(invalid utf-8)");
-        let _ = write!(line, "{{\"level\":\"{level}\",\"msg\":\"");
-        let _ = line.json_str(text);
-        let _ = line.write_str("\"}\n");
+        let _ = line.push(&[
+            Part::S("{\"level\":\""),
+            Part::S(level),
+            Part::S("\",\"msg\":\""),
+        ]);
+        let _ = text::json_str(&mut line, text);
+        let _ = line.push(&[Part::S("\"}\n")]);
         let _ = rustix::io::write(fd.as_fd(), line.as_bytes());
     }
 }
@@ -368,7 +384,7 @@ mod tests {
     #[test]
     fn json_strings_are_escaped() {
         let mut out = Line::<64>::new();
-        out.json_str("a\"b\\c\n").expect("fits");
+        text::json_str(&mut out, "a\"b\\c\n").expect("fits");
         assert_eq!(out.as_bytes(), b"a\\\"b\\\\c\\u000a");
     }
 }

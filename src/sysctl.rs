@@ -12,6 +12,7 @@ use crate::cpath::CPath;
 use crate::error::{At, Context, InitError, Op, Step};
 use crate::json::{JStr, Value};
 use crate::names::Names;
+use crate::text::Sink;
 
 /// IPC sysctls (runc `validator.go`): they need the container's own IPC namespace.
 const IPC_KEYS: Names = crate::names![
@@ -137,14 +138,14 @@ pub fn apply(sysctl: Option<Value<'_>>) -> Result<(), InitError> {
         let mut buf = [0u8; 256];
         let n = dotted(key, &mut buf).unwrap_or(0);
         let mut path = CPath::empty();
-        let _ = core::fmt::Write::write_str(&mut path, "sys/");
+        let _ = Sink::put(&mut path, b"sys/");
         for &c in buf.get(..n).unwrap_or_default() {
             let c = match c {
-                b'.' => '/',
-                b'/' => '.',
-                other => char::from(other),
+                b'.' => b'/',
+                b'/' => b'.',
+                other => other,
             };
-            let _ = core::fmt::Write::write_char(&mut path, c);
+            let _ = Sink::put(&mut path, &[c]);
         }
         // Beneath the private procfs, on it alone, no magic links.
         let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_XDEV | ResolveFlags::NO_MAGICLINKS;

@@ -6,7 +6,6 @@
 //! machine off when the process exits, printing its status on the console first.
 
 use core::ffi::CStr;
-use core::fmt::Write as _;
 
 use linux_raw_sys::general as g;
 use rustix::fd::AsFd;
@@ -20,6 +19,7 @@ use crate::error::{At, Context, InitError, Op, Step};
 use crate::pid1::{self, Supervision, say};
 use crate::protocol::{self, Line, errno_text};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
+use crate::text::Part;
 
 /// Where the config is read from, unless the kernel command line sets `OCINIT_CONFIG=PATH`
 /// (the kernel hands such `KEY=value` words to init as environment variables; a key with a dot would be taken for a module parameter).
@@ -71,12 +71,14 @@ fn mount_basic(source: &CStr, target: &CStr, fs_type: &CStr, flags: u32, data: O
         data,
     ) {
         Ok(()) | Err(Errno::BUSY) => {}
-        Err(e) => say(format_args!(
-            "boot: mount {} ({}): {}",
-            target.to_str().unwrap_or("?"),
-            fs_type.to_str().unwrap_or("?"),
-            errno_text(e)
-        )),
+        Err(e) => say(&[
+            Part::S("boot: mount "),
+            Part::S(target.to_str().unwrap_or("?")),
+            Part::S(" ("),
+            Part::S(fs_type.to_str().unwrap_or("?")),
+            Part::S("): "),
+            Part::S(errno_text(e)),
+        ]),
     }
 }
 
@@ -130,10 +132,10 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
     let config = match read_config(path, config_buf).and_then(config::decode) {
         Ok(c) => c,
         Err(e) => {
-            say(format_args!(
-                "boot: reading the config from {}",
-                core::str::from_utf8(path).unwrap_or("?")
-            ));
+            say(&[
+                Part::S("boot: reading the config from "),
+                Part::S(core::str::from_utf8(path).unwrap_or("?")),
+            ]);
             print_error(&e);
             return 255;
         }
@@ -141,13 +143,13 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
     let (mask, signals) = match pid1::take_signals() {
         Ok(x) => x,
         Err(e) => {
-            say(format_args!("boot: signalfd: {}", errno_text(e)));
+            say(&[Part::S("boot: signalfd: "), Part::S(errno_text(e))]);
             return 255;
         }
     };
     let child = match sys::fork() {
         Err(e) => {
-            say(format_args!("boot: fork: {}", errno_text(e)));
+            say(&[Part::S("boot: fork: "), Part::S(errno_text(e))]);
             return 255;
         }
         Ok(Forked::Parent(pid)) => Pid::from_raw(pid),
@@ -196,17 +198,18 @@ pub fn boot(env: StartupStrings) -> i32 {
     };
     let status = run(env, buffers);
     let mut line = Line::<64>::new();
-    let _ = writeln!(
-        line,
-        "ocinit: the process exited with status {status}; powering off"
-    );
+    let _ = line.push(&[
+        Part::S("ocinit: the process exited with status "),
+        Part::I(i64::from(status)),
+        Part::S("; powering off\n"),
+    ]);
     sys::write_stderr(line.as_bytes());
     rustix::fs::sync();
     match rustix::system::reboot(rustix::system::RebootCommand::PowerOff) {
         // Not reached on success; in a PID namespace the kernel ends us with SIGINT instead.
         Ok(()) => status,
         Err(e) => {
-            say(format_args!("boot: power off: {}", errno_text(e)));
+            say(&[Part::S("boot: power off: "), Part::S(errno_text(e))]);
             status
         }
     }

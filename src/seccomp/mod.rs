@@ -36,6 +36,7 @@ use crate::json::{JStr, Kind, Value};
 use crate::names::{Names, Table};
 use crate::protocol::{self, Line, Log};
 use crate::sys;
+use crate::text::Part;
 use emit::{Program, Target, TooLong};
 
 const STEP: Step = Step::Seccomp;
@@ -1131,7 +1132,12 @@ pub fn compile<'b>(
                 // Debug, as runc: Docker's profile names calls of other architectures.
                 log.line(
                     "debug",
-                    format_args!("{at} ({name}): unknown syscall, skipped"),
+                    &[
+                        Part::At(at),
+                        Part::S(" ("),
+                        Part::J(name),
+                        Part::S("): unknown syscall, skipped"),
+                    ],
                 );
                 return Ok(());
             };
@@ -1225,7 +1231,6 @@ pub fn decode_precompiled<'b>(
 /// `pidfd_getfd` while the init waits (runc's procSeccomp): announcing a descriptor number
 /// needs only a `write`, which no accepted profile sends to the listener.
 pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
-    use core::fmt::Write as _;
     let at = At::field("linux.seccomp");
     let listener =
         sys::seccomp_set_mode_filter(filter.flags, filter.program).ctx(STEP, Op::Seccomp, at)?;
@@ -1233,12 +1238,13 @@ pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), 
         return Ok(());
     };
     let mut message = Line::<64>::new();
-    write!(
-        message,
-        "{{\"type\":\"seccomp-listener\",\"fd\":{}}}",
-        listener.as_raw_fd()
-    )
-    .map_err(|_| InitError::invalid(STEP, at, "message too long"))?;
+    message
+        .push(&[
+            Part::S("{\"type\":\"seccomp-listener\",\"fd\":"),
+            Part::I(i64::from(listener.as_raw_fd())),
+            Part::S("}"),
+        ])
+        .map_err(|_| InitError::invalid(STEP, at, "message too long"))?;
     protocol::send_frame(control, message.as_bytes(), STEP)?;
     protocol::expect_reply(control, "seccomp-listener-done", STEP)
 }

@@ -27,6 +27,40 @@ impl Namespaces {
     }
 }
 
+/// `linux.namespaces` entries with a `path`: existing namespaces to join, in config order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Joins<'a> {
+    /// `CLONE_NEW*` of each entry.
+    pub types: [u32; 8],
+    /// Its `path`.
+    pub paths: [JStr<'a>; 8],
+    /// Its index in `linux.namespaces`.
+    pub index: [u8; 8],
+    /// Entries used.
+    pub count: usize,
+}
+
+impl<'a> Joins<'a> {
+    /// Every type joined, as one set.
+    pub fn set(&self) -> Namespaces {
+        Namespaces(self.types[..self.count].iter().fold(0, |a, &t| a | t))
+    }
+
+    /// (type, path, index in `linux.namespaces`) of each entry.
+    pub fn iter(&self) -> impl Iterator<Item = (u32, JStr<'a>, usize)> + '_ {
+        (0..self.count).map(|k| (self.types[k], self.paths[k], usize::from(self.index[k])))
+    }
+}
+
+/// `linux.timeOffsets`: (seconds, nanoseconds) for the monotonic and boot-time clocks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TimeOffsets {
+    /// `monotonic`.
+    pub monotonic: (i64, u32),
+    /// `boottime`.
+    pub boottime: (i64, u32),
+}
+
 /// `process.user`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct User<'a> {
@@ -201,8 +235,12 @@ pub struct Config<'a> {
     pub domainname: Option<JStr<'a>>,
     /// `mounts`: an array of validated mount objects, if given.
     pub mounts: Option<Value<'a>>,
-    /// `linux.namespaces` to create.
+    /// `linux.namespaces` to create (entries without a `path`).
     pub namespaces: Namespaces,
+    /// `linux.namespaces` to join (entries with a `path`).
+    pub joins: Joins<'a>,
+    /// `linux.timeOffsets`, with a new time namespace.
+    pub time_offsets: Option<TimeOffsets>,
     /// `linux.rootfsPropagation` as `MS_*` propagation flags; 0 when absent.
     pub rootfs_propagation: u32,
     /// `process`.
@@ -327,11 +365,17 @@ fn namespace_flag(t: JStr<'_>) -> Option<u32> {
     })
 }
 
-fn namespaces(list: Option<Value<'_>>) -> Result<Namespaces, InitError> {
+fn namespaces(list: Option<Value<'_>>) -> Result<(Namespaces, Joins<'_>), InitError> {
     use linux_raw_sys::general as g;
     let mut set = Namespaces::default();
+    let mut joins = Joins {
+        types: [0; 8],
+        paths: [JStr::EMPTY; 8],
+        index: [0; 8],
+        count: 0,
+    };
     let Some(list) = list else {
-        return Ok(set);
+        return Ok((set, joins));
     };
     expect_kind(list, Kind::Array, At::field("linux.namespaces"))?;
     for (i, ns) in list.elements().enumerate() {
@@ -340,20 +384,91 @@ fn namespaces(list: Option<Value<'_>>) -> Result<Namespaces, InitError> {
         let t = member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, "missing"))?;
         let flag = namespace_flag(string(t, at_type)?)
             .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown namespace type"))?;
-        if set.has(flag) {
+        if set.has(flag) || joins.set().has(flag) {
             return Err(InitError::invalid(
                 STEP,
                 at_type,
                 "duplicate namespace type",
             ));
         }
-        if flag & g::CLONE_NEWTIME != 0 {
-            return Err(unsupported(at_type));
+        let at_path = At::item("linux.namespaces[].path", i);
+        match member(ns, "path").map(|p| string(p, at_path)).transpose()? {
+            Some(path) if !path.is_empty() => {
+                if !path.raw().starts_with(b"/") {
+                    return Err(InitError::invalid(STEP, at_path, "not an absolute path"));
+                }
+                if flag == g::CLONE_NEWNS {
+                    // The root is set up in a mount namespace of the container's own; joining
+                    // one is what `exec` does.
+                    return Err(InitError::invalid(
+                        STEP,
+                        at_path,
+                        "a new container cannot join an existing mount namespace",
+                    ));
+                }
+                joins.types[joins.count] = flag;
+                // At most 8 entries: every type is there once.
+                joins.index[joins.count] = u8::try_from(i).unwrap_or(u8::MAX);
+                joins.paths[joins.count] = path;
+                joins.count += 1;
+            }
+            _ => set.0 |= flag,
         }
-        reject_if_set(ns, "path", At::item("linux.namespaces[].path", i))?;
-        set.0 |= flag;
     }
-    Ok(set)
+    Ok((set, joins))
+}
+
+/// `linux.timeOffsets`: only with a new time namespace (the offsets of an existing one are
+/// fixed), for `monotonic` and `boottime` only.
+fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOffsets>, InitError> {
+    let Some(v) = v else {
+        return Ok(None);
+    };
+    let at = At::field("linux.timeOffsets");
+    expect_kind(v, Kind::Object, at)?;
+    if !new_time_ns {
+        return Err(InitError::invalid(STEP, at, "needs a new time namespace"));
+    }
+    let mut offsets = TimeOffsets::default();
+    for (clock, value) in v.members() {
+        let (slot, at_secs, at_nanos) = if clock.eq_str("monotonic") {
+            (
+                &mut offsets.monotonic,
+                "linux.timeOffsets.monotonic.secs",
+                "linux.timeOffsets.monotonic.nanosecs",
+            )
+        } else if clock.eq_str("boottime") {
+            (
+                &mut offsets.boottime,
+                "linux.timeOffsets.boottime.secs",
+                "linux.timeOffsets.boottime.nanosecs",
+            )
+        } else {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                "only the monotonic and boottime clocks have offsets",
+            ));
+        };
+        expect_kind(value, Kind::Object, at)?;
+        let number = |key, at| {
+            member(value, key).map_or(Ok(0), |n| {
+                n.as_integer()
+                    .filter(|_| n.kind() == Kind::Number)
+                    .ok_or_else(|| InitError::invalid(STEP, At::field(at), "expected an integer"))
+            })
+        };
+        let secs = i64::try_from(number("secs", at_secs)?)
+            .map_err(|_| InitError::invalid(STEP, At::field(at_secs), "out of range"))?;
+        let nanos = u32::try_from(number("nanosecs", at_nanos)?)
+            .ok()
+            .filter(|&n| n < 1_000_000_000)
+            .ok_or_else(|| {
+                InitError::invalid(STEP, At::field(at_nanos), "out of range (0 to 999999999)")
+            })?;
+        *slot = (secs, nanos);
+    }
+    Ok(Some(offsets))
 }
 
 fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
@@ -660,7 +775,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         readonly_list,
         masked_list,
         seccomp,
-        time_offsets,
+        time_offset_map,
         devices,
         mount_label,
         personality,
@@ -692,7 +807,6 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         found
     };
     for (v, at) in [
-        (time_offsets, "linux.timeOffsets"),
         (mount_label, "linux.mountLabel"),
         (personality, "linux.personality"),
         (memory_policy, "linux.memoryPolicy"),
@@ -703,7 +817,13 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     if let Some(hooks) = hooks {
         reject_if_set(hooks, "startContainer", At::field("hooks.startContainer"))?;
     }
-    let namespaces = namespaces(namespace_list)?;
+    let (namespaces, joins) = namespaces(namespace_list)?;
+    // Created or joined: what the container has of its own for hostname and sysctl checks.
+    let present = Namespaces(namespaces.0 | joins.set().0);
+    let time_offsets = time_offsets(
+        time_offset_map,
+        namespaces.has(linux_raw_sys::general::CLONE_NEWTIME),
+    )?;
     let rootfs_propagation = rootfs_propagation(propagation)?;
 
     let hostname = hostname
@@ -712,7 +832,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let domainname = domainname
         .map(|v| string(v, At::field("domainname")))
         .transpose()?;
-    let uts = namespaces.has(linux_raw_sys::general::CLONE_NEWUTS);
+    let uts = present.has(linux_raw_sys::general::CLONE_NEWUTS);
     for (value, at) in [(hostname, "hostname"), (domainname, "domainname")] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
             return Err(InitError::invalid(
@@ -726,7 +846,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
     let uid_mappings = id_mappings(uid_list, "uidMappings", "linux.uidMappings", user_ns)?;
     let gid_mappings = id_mappings(gid_list, "gidMappings", "linux.gidMappings", user_ns)?;
-    let sysctl = crate::sysctl::validate(sysctl_map, namespaces)?;
+    let sysctl = crate::sysctl::validate(sysctl_map, present)?;
     let readonly_paths = path_list(
         readonly_list,
         "linux.readonlyPaths",
@@ -809,6 +929,8 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
         domainname,
         mounts,
         namespaces,
+        joins,
+        time_offsets,
         rootfs_propagation,
         process: process(process_field)?,
     })
@@ -968,12 +1090,19 @@ mod tests {
             err(&with(r#"{"type":"net","path":"/proc/1/ns/net"}"#)),
             ("linux.namespaces[0].type".into(), "unknown namespace type")
         );
+        let joined = with(r#"{"type":"pid"},{"type":"network","path":"/proc/1/ns/net"}"#);
+        let c = decode(joined.as_bytes()).expect("decodes");
         assert_eq!(
-            err(&with(r#"{"type":"network","path":"/proc/1/ns/net"}"#)),
-            (
-                "linux.namespaces[0].path".into(),
-                "not supported by this version of ocinit"
-            )
+            c.namespaces,
+            Namespaces(linux_raw_sys::general::CLONE_NEWPID)
+        );
+        assert_eq!(
+            c.joins.set(),
+            Namespaces(linux_raw_sys::general::CLONE_NEWNET)
+        );
+        assert_eq!(
+            err(&with(r#"{"type":"network","path":"net"}"#)),
+            ("linux.namespaces[0].path".into(), "not an absolute path")
         );
         let doc = with(r#"{"type":"pid"},{"type":"mount"},{"type":"uts"}"#);
         let c = decode(doc.as_bytes()).expect("decodes");

@@ -236,7 +236,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     }
     setup.log().phase("namespaces-rootfs");
     // In the process that will exec (after the PID-namespace fork), before the user switch.
-    let user_ns = config.namespaces.has(g::CLONE_NEWUSER);
+    let user_ns =
+        config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);
     crate::keyring::join(setup.keyring, user_ns, &setup.log())?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
@@ -301,6 +302,9 @@ pub fn build_container(
     // Through the runtime's /proc, before any namespace changes what it shows; the container's
     // processes inherit it.
     process::oom_score_adj(&config.process)?;
+    // Existing namespaces before new ones: a new namespace is then owned by a joined user
+    // namespace, and nested in a joined one of its kind.
+    join_namespaces(config)?;
     // The user namespace first, alone: every other namespace is then owned by it.
     if config.namespaces.has(g::CLONE_NEWUSER) {
         user_namespace(config, control)?;
@@ -311,9 +315,13 @@ pub fn build_container(
         Op::Unshare,
         At::field("linux.namespaces"),
     )?;
-    // A new PID namespace is entered only by a child: fork it as a sibling (the parent runtime's
-    // child, which it can wait for); this process reports its pid and leaves.
-    if config.namespaces.has(g::CLONE_NEWPID) {
+    if let Some(offsets) = config.time_offsets {
+        // Before any process enters the new time namespace (our children, or us at execve).
+        time_offsets(offsets)?;
+    }
+    // A PID namespace, new or joined, is entered only by a child: fork it as a sibling (the
+    // parent runtime's child, which it can wait for); this process reports its pid and leaves.
+    if config.namespaces.has(g::CLONE_NEWPID) || config.joins.set().has(g::CLONE_NEWPID) {
         let Some(control) = control else {
             return Err(InitError::invalid(
                 Step::PidNamespace,
@@ -369,6 +377,12 @@ pub fn prepare_process<'s>(
     // The bounding set needs CAP_SETPCAP: cut it before the switch; keep caps across it.
     let caps = caps::before_user_switch(p, log)?;
     process::switch_user(p)?;
+    if config.joins.count > 0 {
+        // The switch reset dumpability to fs.suid_dumpable; processes already in the joined
+        // namespaces must not reach us before execve (CVE-2016-9962).
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .ctx(Step::User, Op::Prctl, At::NONE)?;
+    }
     if !cwd_entered {
         process::chdir(p, true)?;
     }
@@ -501,6 +515,117 @@ fn fork_pid1(control: BorrowedFd<'_>) -> Result<bool, InitError> {
             Ok(true)
         }
     }
+}
+
+/// Join the namespaces `linux.namespaces` gives by path, as runc's nsexec does: every path is
+/// opened first (one may not resolve once a user or mount namespace is joined), then each
+/// namespace but the user one is joined (those that need privileges in the user namespace are
+/// retried after it), then the user one, where the init becomes root. Non-dumpable from here
+/// to `execve` (CVE-2016-9962): a process already in those namespaces cannot ptrace the init
+/// or open its `/proc/PID/{fd,cwd,root,exe}`.
+fn join_namespaces(config: &Config<'_>) -> Result<(), InitError> {
+    use rustix::thread::{ThreadNameSpaceType, move_into_thread_name_spaces};
+    const STEP: Step = Step::Namespaces;
+    let joins = &config.joins;
+    if joins.count == 0 {
+        return Ok(());
+    }
+    let at_path = |i| At::item("linux.namespaces[].path", i);
+    rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable).ctx(
+        STEP,
+        Op::Prctl,
+        At::field("linux.namespaces"),
+    )?;
+    let mut fds: [Option<OwnedFd>; 8] = Default::default();
+    for (slot, (_, path, i)) in fds.iter_mut().zip(joins.iter()) {
+        let path = crate::cpath::CPath::decode(path, STEP, at_path(i))?;
+        *slot = Some(
+            rustix::fs::open(
+                path.as_cstr(),
+                rustix::fs::OFlags::RDONLY | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )
+            .ctx(STEP, Op::Open, at_path(i))?,
+        );
+    }
+    let user = joins.set().has(g::CLONE_NEWUSER);
+    // setns(fd, type) also checks that the file is a namespace of that type (EINVAL).
+    let join = |k: usize| {
+        let (flag, _, i) = joins
+            .iter()
+            .nth(k)
+            .unwrap_or((0, crate::json::JStr::EMPTY, 0));
+        let fd = fds[k].as_ref().map(|f| f.as_fd());
+        let r = fd.map_or(Err(Errno::BADF), |fd| {
+            move_into_thread_name_spaces(fd, ThreadNameSpaceType::from_bits_retain(flag))
+        });
+        (r, flag, i)
+    };
+    let mut deferred = [false; 8];
+    for (k, later) in deferred.iter_mut().enumerate().take(joins.count) {
+        if joins.types[k] == g::CLONE_NEWUSER {
+            continue;
+        }
+        match join(k) {
+            (Ok(()), _, _) => {}
+            (Err(Errno::PERM), _, _) if user => *later = true,
+            (Err(e), _, i) => return Err(InitError::sys(STEP, Op::Setns, e, at_path(i))),
+        }
+    }
+    if user {
+        let k = (0..joins.count)
+            .find(|&k| joins.types[k] == g::CLONE_NEWUSER)
+            .unwrap_or(0);
+        let (r, _, i) = join(k);
+        r.ctx(STEP, Op::Setns, at_path(i))?;
+        let root_gid = rustix::process::Gid::ROOT;
+        rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).ctx(
+            STEP,
+            Op::Setgid,
+            at_path(i),
+        )?;
+        let root = rustix::process::Uid::ROOT;
+        rustix::thread::set_thread_res_uid(root, root, root).ctx(STEP, Op::Setuid, at_path(i))?;
+        // A credential change resets dumpability to fs.suid_dumpable, which a host may set
+        // to 1 (dumpable): make sure again.
+        rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable)
+            .ctx(STEP, Op::Prctl, at_path(i))?;
+        for k in (0..joins.count).filter(|&k| deferred[k]) {
+            let (r, _, i) = join(k);
+            r.ctx(STEP, Op::Setns, at_path(i))?;
+        }
+    }
+    Ok(())
+}
+
+/// Write `linux.timeOffsets` to `/proc/self/timens_offsets` (the new time namespace's, which
+/// takes them only while no process is in it).
+fn time_offsets(offsets: config::TimeOffsets) -> Result<(), InitError> {
+    use crate::text::Part;
+    const STEP: Step = Step::Namespaces;
+    let at = At::field("linux.timeOffsets");
+    let mut text = Line::<128>::new();
+    let clock = |name, (secs, nanos): (i64, u32)| {
+        [
+            Part::S(name),
+            Part::S(" "),
+            Part::I(secs),
+            Part::S(" "),
+            Part::U(u64::from(nanos)),
+            Part::S("\n"),
+        ]
+    };
+    let _ = text.push(&clock("monotonic", offsets.monotonic));
+    let _ = text.push(&clock("boottime", offsets.boottime));
+    let file = rustix::fs::open(
+        c"/proc/self/timens_offsets",
+        rustix::fs::OFlags::WRONLY | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .ctx(STEP, Op::Open, at)?;
+    rustix::io::write(&file, text.as_bytes())
+        .ctx(STEP, Op::Write, at)
+        .map(drop)
 }
 
 /// `hostname` and `domainname` (decode checked that a UTS namespace is ours).

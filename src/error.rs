@@ -202,6 +202,8 @@ pub enum Op {
     Sigprocmask,
     /// `read` of a file.
     Read,
+    /// `setns`.
+    Setns,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
     Seccomp,
 }
@@ -251,6 +253,7 @@ impl Op {
             "signalfd",
             "rt_sigprocmask",
             "read",
+            "setns",
             "seccomp",
         ];
         const { assert!(NAMES.count() == Op::Seccomp as usize + 1) };
@@ -476,6 +479,7 @@ mod tests {
             (Op::Signalfd, "signalfd"),
             (Op::Sigprocmask, "rt_sigprocmask"),
             (Op::Read, "read"),
+            (Op::Setns, "setns"),
             (Op::Seccomp, "seccomp"),
         ];
         assert_eq!(ops.len(), Op::Seccomp as usize + 1);

@@ -536,14 +536,19 @@ fn cases() -> Vec<Case> {
             decode_error("linux.namespaces[0].type", "missing"),
         ),
         case(
-            "ns-path",
-            with_linux(r#""namespaces":[{"type":"network","path":"/proc/1/ns/net"}]"#),
-            decode_error("linux.namespaces[0].path", NS),
+            "ns-path-relative",
+            with_linux(r#""namespaces":[{"type":"network","path":"proc/1/ns/net"}]"#),
+            decode_error("linux.namespaces[0].path", "not an absolute path"),
         ),
         case(
-            "ns-time",
-            with_linux(r#""namespaces":[{"type":"time"}]"#),
-            decode_error("linux.namespaces[0].type", NS),
+            "ns-path-type",
+            with_linux(r#""namespaces":[{"type":"network","path":7}]"#),
+            decode_error("linux.namespaces[0].path", "expected a string"),
+        ),
+        case(
+            "time-offsets-without-time-ns",
+            with_linux(r#""timeOffsets":{"boottime":{"secs":1}}"#),
+            decode_error("linux.timeOffsets", "needs a new time namespace"),
         ),
         case(
             "propagation",

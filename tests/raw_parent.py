@@ -16,6 +16,7 @@ import socket
 import struct
 import subprocess
 import sys
+import time
 
 MAX_CONFIG = 1 << 20
 
@@ -72,6 +73,8 @@ def main():
         msg = json.loads(payload)
         print(json.dumps(msg, sort_keys=True), flush=True)
         if msg.get("type") == "ready":
+            # RAW_PARENT_DELAY_RUN=SECONDS holds the reply back (tests widen a window with it).
+            time.sleep(float(os.environ.get("RAW_PARENT_DELAY_RUN", "0")))
             parent.sendall(frame(reply))
     print("exit", proc.wait(timeout=10), flush=True)
 

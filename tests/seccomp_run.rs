@@ -22,21 +22,10 @@ fn docker_profile() -> String {
     })
 }
 
-/// `tests/probe/syscall.c`, built once, static.
+/// `tests/probe/syscall.c`, built once.
 fn probe() -> &'static Path {
     static PROBE: OnceLock<PathBuf> = OnceLock::new();
-    PROBE.get_or_init(|| {
-        let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/probe/syscall.c");
-        let out = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/probe-syscall");
-        let status = Command::new("gcc")
-            .args(["-O2", "-static", "-o"])
-            .arg(&out)
-            .arg(&src)
-            .status()
-            .expect("gcc (Debian's gcc and libc6-dev; .ci/run installs them)");
-        assert!(status.success(), "building {}", src.display());
-        out
-    })
+    PROBE.get_or_init(|| common::c_program("syscall"))
 }
 
 /// A bundle with the probe at `/bin/probe`.

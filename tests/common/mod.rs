@@ -29,6 +29,25 @@ pub fn bin(name: &str) -> PathBuf {
     p
 }
 
+/// `tests/probe/NAME.c`, built once per test process with Debian's gcc, static (the programs
+/// run inside containers whose rootfs has no libc).
+pub fn c_program(name: &str) -> PathBuf {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/probe")
+        .join(format!("{name}.c"));
+    let out = std::env::temp_dir().join(format!("ocinit-probe-{name}-{}", std::process::id()));
+    if !out.exists() {
+        let status = Command::new("gcc")
+            .args(["-O2", "-static", "-o"])
+            .arg(&out)
+            .arg(&src)
+            .status()
+            .expect("gcc (Debian's gcc and libc6-dev; .ci/run installs them)");
+        assert!(status.success(), "building {}", src.display());
+    }
+    out
+}
+
 /// True when we may run real containers. Without root, print why and skip, unless
 /// OCINIT_MUST_WORK=1 (CI), where a skip is a failure.
 pub fn root_or_skip(test: &str) -> bool {

@@ -6,7 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10000000}; shift || true
-targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(config_decode frames mount_options seccomp_compile)
+targets=("$@"); [ ${#targets[@]} -gt 0 ] || targets=(config_decode frames mount_options seccomp_compile names unescape)
 command -v cargo-fuzz >/dev/null || cargo +nightly install cargo-fuzz --locked
 for t in "${targets[@]}"; do
   cargo +nightly fuzz run -O "$t" -- -runs="$runs" -max_len=65536 -print_final_stats=1 2>&1 \

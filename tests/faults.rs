@@ -117,3 +117,130 @@ fn each_step_reports_the_injected_errno() {
     }
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
+
+/// The steps a plain config does not reach: joining a namespace, loading a seccomp filter,
+/// becoming non-dumpable, and the final `execve` (the third of the traced tree: strace's own exec of
+/// ocirun, ocirun's of the init, then the init's).
+#[test]
+fn joining_seccomp_and_exec_report_the_injected_errno() {
+    if !root_or_skip("joining_seccomp_and_exec_report_the_injected_errno") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("faults2");
+    let config = b
+        .config(
+            &["sh", "-c", "touch /out/ran"],
+            r#","noNewPrivileges":true"#,
+            "",
+        )
+        .replace(
+            r#"{"type":"network"}]"#,
+            r#"{"type":"network","path":"/proc/self/ns/net"}],"seccomp":{"defaultAction":"SCMP_ACT_ALLOW","syscalls":[{"names":["kexec_load"],"action":"SCMP_ACT_ERRNO"}]}"#,
+        );
+    b.write_config(&config);
+    for (syscall, errno, when, expected) in [
+        (
+            "setns",
+            "EPERM",
+            1,
+            "init failed at linux.namespaces[4].path (/proc/self/ns/net): setns: Operation not permitted",
+        ),
+        (
+            "seccomp",
+            "EINVAL",
+            1,
+            "init failed at linux.seccomp: seccomp: Invalid argument",
+        ),
+        (
+            // The first prctl names the process (best effort); the second makes it
+            // non-dumpable before joining (CVE-2016-9962): not optional.
+            "prctl",
+            "EPERM",
+            2,
+            "init failed at linux.namespaces: prctl: Operation not permitted",
+        ),
+        (
+            // Counted per process, and without a PID namespace here: the init's second execve
+            // (its first is ocirun's exec of it) is the user program's.
+            "execve",
+            "EACCES",
+            2,
+            "init failed at process.args[0] (sh): execve: Permission denied",
+        ),
+    ] {
+        if syscall == "execve" {
+            b.write_config(&config.replace(r#"{"type":"pid"},"#, ""));
+        }
+        let o = Command::new("strace")
+            .args(["-f", "-qq", "-o", "/dev/null"])
+            .arg("-e")
+            .arg(format!("inject={syscall}:error={errno}:when={when}"))
+            .args(b.run_command())
+            .output()
+            .expect("strace");
+        let err = stderr(&o);
+        assert!(!o.status.success(), "{syscall}: must fail: {err}");
+        assert!(
+            err.contains(expected),
+            "{syscall}: expected {expected:?} in:\n{err}"
+        );
+        assert!(!b.out("ran").exists(), "{syscall}: the user process ran");
+    }
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// The parent dies while the init waits for it (before the config, at `pid`, at `ready`): the
+/// init sees the channel close and exits within a second, the user process never runs, and
+/// nothing stays mounted. (After `created`, in `create` mode, the parent leaves by design and
+/// the init waits for `start` on the FIFO, which `ocirun delete` ends.)
+#[test]
+fn the_init_exits_when_its_parent_dies() {
+    if !root_or_skip("the_init_exits_when_its_parent_dies") {
+        return;
+    }
+    let b = Bundle::new("orphan");
+    let config = b.config(&["sh", "-c", "touch /out/ran"], "", "");
+    let file = b.dir.join("config.json");
+    std::fs::write(&file, &config).expect("write");
+    let before = host_mounts();
+    for point in ["start", "pid", "ready"] {
+        let o = Command::new("python3")
+            .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/raw_parent.py"))
+            .arg(common::bin("ocinit"))
+            .args(["die"])
+            .arg(&file)
+            .arg(point)
+            .current_dir(&b.dir)
+            .output()
+            .expect("python3");
+        let out = String::from_utf8_lossy(&o.stdout).into_owned();
+        // Every process of the init: the spawned one, and the container's PID 1 if forked.
+        let mut pids: Vec<u32> = Vec::new();
+        for line in out.lines() {
+            if let Some(p) = line.strip_prefix("init ") {
+                pids.push(p.parse().expect("pid"));
+            }
+            if let Some(rest) = line.split("\"pid\": ").nth(1) {
+                let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+                pids.push(digits.parse().expect("pid"));
+            }
+        }
+        assert!(!pids.is_empty(), "{point}: {out}");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(1);
+        for pid in &pids {
+            // Gone, or a zombie nobody reaped yet (the dead parent's child, adopted by init).
+            while std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                .is_ok_and(|s| !s.contains(") Z "))
+            {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "{point}: init process {pid} still runs"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+        }
+        assert!(!b.out("ran").exists(), "{point}: the user process ran");
+    }
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -8,6 +8,8 @@ usage: raw_parent.py OCINIT MODE [ARG...]
   truncated              announce 100 bytes, send 10, close
   oversized              announce a frame one byte over the 1 MiB limit
   frame FILE [REPLY]     send FILE as the config; answer `ready` with REPLY (default {"type":"run"})
+  die FILE TYPE          send FILE as the config, then die (no reply, no cleanup) when the init
+                         sends a TYPE message (`start`: right after spawning, before the config)
 Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal).
 """
 import json
@@ -51,6 +53,12 @@ def main():
         parent.sendall(struct.pack("<I", 100) + b'{"ociVersi')
     elif mode == "oversized":
         parent.sendall(struct.pack("<I", MAX_CONFIG + 1))
+    elif mode == "die":
+        print("init", proc.pid, flush=True)
+        if args[1] == "start":
+            os._exit(0)
+        with open(args[0], "rb") as f:
+            parent.sendall(frame(f.read()))
     elif mode == "frame":
         with open(args[0], "rb") as f:
             parent.sendall(frame(f.read()))
@@ -58,7 +66,7 @@ def main():
             reply = args[1].encode()
     else:
         sys.exit("unknown mode " + mode)
-    if mode != "frame":
+    if mode not in ("frame", "die"):
         parent.shutdown(socket.SHUT_WR)
     parent.settimeout(10)
     while True:
@@ -72,6 +80,8 @@ def main():
             break
         msg = json.loads(payload)
         print(json.dumps(msg, sort_keys=True), flush=True)
+        if mode == "die" and msg.get("type") == args[1]:
+            os._exit(0)
         if msg.get("type") == "ready":
             # RAW_PARENT_DELAY_RUN=SECONDS holds the reply back (tests widen a window with it).
             time.sleep(float(os.environ.get("RAW_PARENT_DELAY_RUN", "0")))

@@ -218,3 +218,52 @@ fn check_program(p: &[linux_raw_sys::ptrace::sock_filter]) {
         "the last instruction must be ret"
     );
 }
+
+/// Capability and rlimit names: an arbitrary string (any escapes) names capability `i` or
+/// rlimit `r` exactly when it decodes to that name, byte for byte.
+pub fn names(data: &[u8]) {
+    let text = String::from_utf8_lossy(data);
+    let doc = serde_json::to_vec(&*text).expect("serialize");
+    json::validate(&doc, json::MAX_DEPTH).expect("serde_json writes valid JSON");
+    let name = Value::root(&doc).as_str().expect("a string");
+    let cap = ocinit::caps::number(name);
+    assert_eq!(
+        cap,
+        ocinit::caps::NAMES.iter().position(|n| n == text),
+        "{text:?}"
+    );
+    let rlimit = format!(
+        r#"{{"type":{},"soft":1,"hard":2}}"#,
+        String::from_utf8_lossy(&doc)
+    );
+    json::validate(rlimit.as_bytes(), json::MAX_DEPTH).expect("valid");
+    let parsed = ocinit::config::rlimit(Value::root(rlimit.as_bytes()), 0).map(|(r, _, _)| r);
+    match ocinit::config::RLIMITS.iter().position(|n| n == text) {
+        Some(r) => assert_eq!(parsed, Ok(r), "{text:?}"),
+        None => assert!(parsed.is_err(), "{text:?} accepted as an rlimit"),
+    }
+}
+
+/// The JSON string unescaper: arbitrary bytes between quotes are a string to the validator
+/// exactly when serde_json takes them as one, and then every view of it (`chars`,
+/// `decode_into`, `eq_str`, `Display` through `text::write`) is serde_json's string.
+pub fn unescape(data: &[u8]) {
+    let mut doc = Vec::with_capacity(data.len() + 2);
+    doc.push(b'"');
+    doc.extend_from_slice(data);
+    doc.push(b'"');
+    let ours = json::validate(&doc, json::MAX_DEPTH).is_ok();
+    let theirs: Result<String, _> = serde_json::from_slice(&doc);
+    assert_eq!(ours, theirs.is_ok(), "{:?}", String::from_utf8_lossy(data));
+    let Ok(expected) = theirs else { return };
+    let s = Value::root(&doc).as_str().expect("a string");
+    assert_eq!(s.chars().collect::<String>(), expected);
+    let mut buf = vec![0u8; expected.len()];
+    let n = s.decode_into(&mut buf).expect("fits");
+    assert_eq!(&buf[..n], expected.as_bytes());
+    assert!(s.eq_str(&expected));
+    let mut line = Line::<4096>::new();
+    if ocinit::text::write(&mut line, &[ocinit::text::Part::J(s)]).is_ok() {
+        assert_eq!(line.as_bytes(), expected.as_bytes());
+    }
+}

@@ -43,3 +43,13 @@ fn mount_options_corpus() {
 fn seccomp_compile_corpus() {
     replay("seccomp_compile", checks::seccomp_compile);
 }
+
+#[test]
+fn names_corpus() {
+    replay("names", checks::names);
+}
+
+#[test]
+fn unescape_corpus() {
+    replay("unescape", checks::unescape);
+}

@@ -202,7 +202,7 @@ fn report(setup: &Setup, e: &InitError) {
     let _ = protocol::error_text(e, &mut text);
     let line = core::str::from_utf8(text.as_bytes())
         .unwrap_or("")
-        .trim_end();
+        .trim_end_matches('\n');
     setup.log().line("error", &[Part::S(line)]);
     if !sent {
         sys::write_stderr(text.as_bytes());

@@ -73,17 +73,14 @@ fn unsigned(out: &mut dyn Sink, mut n: u64) -> Result<(), Full> {
 /// `mounts[].options[]` with indices `[3, 1]` → `mounts[3].options[1]`.
 fn location(out: &mut dyn Sink, at: At) -> Result<(), Full> {
     let mut indices = at.index.iter();
-    let mut parts = at.template.split("[]");
-    if let Some(first) = parts.next() {
-        out.put(first.as_bytes())?;
-    }
-    for part in parts {
-        out.put(b"[")?;
+    let mut rest = at.template.as_bytes();
+    // Byte by byte: `str::split` would link a substring searcher for this one use.
+    while let Some(open) = rest.windows(2).position(|w| w == b"[]") {
+        out.put(&rest[..=open])?;
         unsigned(out, u64::from(indices.next().copied().unwrap_or(0)))?;
-        out.put(b"]")?;
-        out.put(part.as_bytes())?;
+        rest = &rest[open + 1..];
     }
-    Ok(())
+    out.put(rest)
 }
 
 /// Append `s` as the contents of a JSON string (quotes not included).

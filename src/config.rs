@@ -365,7 +365,7 @@ fn namespace_flag(t: JStr<'_>) -> Option<u32> {
     })
 }
 
-fn namespaces(list: Option<Value<'_>>) -> Result<(Namespaces, Joins<'_>), InitError> {
+fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<'_>), InitError> {
     use linux_raw_sys::general as g;
     let mut set = Namespaces::default();
     let mut joins = Joins {
@@ -397,7 +397,7 @@ fn namespaces(list: Option<Value<'_>>) -> Result<(Namespaces, Joins<'_>), InitEr
                 if !path.raw().starts_with(b"/") {
                     return Err(InitError::invalid(STEP, at_path, "not an absolute path"));
                 }
-                if flag == g::CLONE_NEWNS {
+                if flag == g::CLONE_NEWNS && !exec {
                     // The root is set up in a mount namespace of the container's own; joining
                     // one is what `exec` does.
                     return Err(InitError::invalid(
@@ -705,6 +705,48 @@ fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> 
 
 /// Decode `input`: validate the JSON, then every field the init acts on.
 pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
+    decode_as(input, false)
+}
+
+/// Decode the config of an `exec` (the init type that runs another process in a running
+/// container): every namespace is joined by path (the mount one too), and the fields that set
+/// up the container itself are refused rather than ignored (`docs/PROTOCOL.md`).
+pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
+    let c = decode_as(input, true)?;
+    let container_fields = [
+        (
+            c.mounts.is_some_and(|m| m.elements().next().is_some()),
+            "mounts",
+        ),
+        (c.devices.is_some(), "linux.devices"),
+        (c.sysctl.is_some(), "linux.sysctl"),
+        (c.readonly_paths.is_some(), "linux.readonlyPaths"),
+        (c.masked_paths.is_some(), "linux.maskedPaths"),
+        (c.hostname.is_some(), "hostname"),
+        (c.domainname.is_some(), "domainname"),
+        (c.rootfs_propagation != 0, "linux.rootfsPropagation"),
+        (c.root_readonly, "root.readonly"),
+    ];
+    for (set, at) in container_fields {
+        if set {
+            return Err(InitError::invalid(
+                STEP,
+                At::field(at),
+                "the container's own, not for exec (leave it out)",
+            ));
+        }
+    }
+    if c.namespaces.0 != 0 {
+        return Err(InitError::invalid(
+            STEP,
+            At::field("linux.namespaces"),
+            "exec joins the container's namespaces: each needs a path",
+        ));
+    }
+    Ok(c)
+}
+
+fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
     json::validate(input, json::MAX_DEPTH).map_err(|e| InitError {
         step: STEP,
         op: Op::Parse,
@@ -817,7 +859,7 @@ pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
     if let Some(hooks) = hooks {
         reject_if_set(hooks, "startContainer", At::field("hooks.startContainer"))?;
     }
-    let (namespaces, joins) = namespaces(namespace_list)?;
+    let (namespaces, joins) = namespaces(namespace_list, exec)?;
     // Created or joined: what the container has of its own for hostname and sysctl checks.
     let present = Namespaces(namespaces.0 | joins.set().0);
     let time_offsets = time_offsets(

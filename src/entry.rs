@@ -30,6 +30,8 @@ pub struct Setup {
     pub preserved: u32,
     /// The session keyring to join.
     pub keyring: Option<&'static CStr>,
+    /// `_OCINIT_TYPE=exec`: run another process in a running container.
+    pub exec: bool,
 }
 
 fn env_fd(value: &[u8]) -> Result<i32, InitError> {
@@ -110,15 +112,16 @@ impl Setup {
             fifo: fifo.map(take).transpose()?,
             preserved,
             keyring,
+            exec: kind == Some(b"exec".as_slice()),
         };
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
                 "unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)",
             ));
         }
-        if kind.is_some_and(|k| k != b"standard") {
+        if kind.is_some_and(|k| k != b"standard" && k != b"exec") {
             return Err(env_error(
-                "unsupported init type in _OCINIT_TYPE (this init runs: standard)",
+                "unsupported init type in _OCINIT_TYPE (this init runs: standard, exec)",
             ));
         }
         Ok(setup)
@@ -224,21 +227,31 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     // The config comes first: every later step depends on it.
     let frame = protocol::recv_frame(control, config_buf, Step::Receive)?;
     setup.log().phase("receive");
-    let config = config::decode(frame)?;
+    let config = if setup.exec {
+        config::decode_exec(frame)?
+    } else {
+        config::decode(frame)?
+    };
     setup.log().phase("decode");
     // Compiled before any namespace or mount exists: a bad profile fails here, and the work
     // is done once (the PID-namespace child inherits the program).
     let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
     setup.log().phase("seccomp-compile");
 
-    if !build_container(&config, Some(control))? {
+    let inside = if setup.exec {
+        enter_container(&config, control)?
+    } else {
+        build_container(&config, Some(control))?
+    };
+    if !inside {
         return Ok(());
     }
     setup.log().phase("namespaces-rootfs");
     // In the process that will exec (after the PID-namespace fork), before the user switch.
     let user_ns =
         config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);
-    crate::keyring::join(setup.keyring, user_ns, &setup.log())?;
+    // The container's ring, by name; `exec` leaves its permissions as the container set them.
+    crate::keyring::join(setup.keyring, user_ns, !setup.exec, &setup.log())?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;
@@ -291,6 +304,18 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     // The control channel closes on a successful exec: EOF without an error frame tells the
     // parent the user process runs.
     Err(process::exec(path, &argv, &envp))
+}
+
+/// `exec`: into the running container's namespaces (all joined by path, the mount one too),
+/// then a fork into its PID namespace. No rootfs work: the container has its root already.
+/// Returns false in the process that forked (which then leaves).
+fn enter_container(config: &Config<'_>, control: BorrowedFd<'_>) -> Result<bool, InitError> {
+    process::oom_score_adj(&config.process)?;
+    join_namespaces(config)?;
+    if config.joins.set().has(g::CLONE_NEWPID) && !fork_pid1(control)? {
+        return Ok(false);
+    }
+    Ok(true)
 }
 
 /// Namespaces, the root filesystem, the hostname. Returns false in the process that forked the

@@ -27,7 +27,13 @@ fn permissions(description: &[u8]) -> Option<u32> {
 }
 
 /// Join the keyring `name` and let its owner search it.
-pub fn join(name: Option<&CStr>, user_namespace: bool, log: &Log<'_>) -> Result<(), InitError> {
+/// `exec` joins the container's ring by name and leaves its permissions as they are (runc).
+pub fn join(
+    name: Option<&CStr>,
+    user_namespace: bool,
+    set_permissions: bool,
+    log: &Log<'_>,
+) -> Result<(), InitError> {
     let Some(name) = name else { return Ok(()) };
     let serial = match sys::join_session_keyring(name) {
         Ok(s) => s,
@@ -42,6 +48,9 @@ pub fn join(name: Option<&CStr>, user_namespace: bool, log: &Log<'_>) -> Result<
         }
         Err(e) => return Err(InitError::sys(STEP, Op::Keyctl, e, At::NONE)),
     };
+    if !set_permissions {
+        return Ok(());
+    }
     let mut description = [0u8; 512];
     let n = sys::describe_key(serial, &mut description).ctx(STEP, Op::Keyctl, At::NONE)?;
     let perm = description

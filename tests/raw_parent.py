@@ -41,6 +41,9 @@ def main():
     init, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     env = {"_OCINIT_PROTOCOL": "1", "_OCINIT_CONTROL": str(child.fileno())}
+    # RAW_PARENT_TYPE=exec: the init type for a process in a running container.
+    if os.environ.get("RAW_PARENT_TYPE"):
+        env["_OCINIT_TYPE"] = os.environ["RAW_PARENT_TYPE"]
     proc = subprocess.Popen([init], env=env, pass_fds=[child.fileno()], cwd=os.getcwd(),
                             stdin=subprocess.DEVNULL)
     child.close()

@@ -4,6 +4,7 @@
 //! directory and the exec FIFO, answer the handshake, wait, and report. The config reaches the
 //! init unmodified; ocirun reads it only to render errors and state.
 
+mod exec;
 mod protocol;
 mod state;
 
@@ -31,10 +32,12 @@ commands:
   state   ID
   kill    ID [SIGNAL]
   delete  [-f] ID
+  exec    [--process FILE] [-u UID[:GID]] [-e K=V]... [--cwd DIR] [--cap CAP]...
+          [--preserve-fds N] [--pid-file F] [-d] ID [-- CMD...]
 Without -b and with `-- CMD...`, run uses an embedded default: the host root read-only,
 fresh /proc, a minimal /dev, tmpfs /tmp, new mount/pid/uts/ipc/net namespaces.";
 
-type Result<T> = std::result::Result<T, String>;
+pub(crate) type Result<T> = std::result::Result<T, String>;
 
 fn main() -> ExitCode {
     match cli(std::env::args_os().skip(1).collect()) {
@@ -47,14 +50,14 @@ fn main() -> ExitCode {
 }
 
 #[derive(Debug, Default)]
-struct Global {
+pub(crate) struct Global {
     root: PathBuf,
     init: Option<OsString>,
     debug: bool,
 }
 
 #[derive(Debug, Default)]
-struct Opts {
+pub(crate) struct Opts {
     bundle: Option<PathBuf>,
     pid_file: Option<PathBuf>,
     preserve_fds: u32,
@@ -64,6 +67,18 @@ struct Opts {
     no_new_keyring: bool,
     positional: Vec<String>,
     command: Vec<String>,
+    /// `exec --process FILE`.
+    process: Option<PathBuf>,
+    /// `exec --user UID[:GID]`.
+    user: Option<String>,
+    /// `exec --env K=V`.
+    env: Vec<String>,
+    /// `exec --cwd DIR`.
+    cwd: Option<String>,
+    /// `exec --cap CAP`.
+    caps: Vec<String>,
+    /// `exec --tty`.
+    tty: bool,
 }
 
 fn value(args: &mut std::vec::IntoIter<OsString>, flag: &str) -> Result<OsString> {
@@ -95,6 +110,12 @@ fn parse_opts(args: Vec<OsString>) -> Result<Opts> {
                     .map_err(|_| format!("--preserve-fds: not a number: {v:?}"))?;
             }
             "-d" | "--detach" => o.detach = true,
+            "--process" | "-p" => o.process = Some(take("--process")?.into()),
+            "-u" | "--user" => o.user = Some(take("--user")?.to_string_lossy().into_owned()),
+            "-e" | "--env" => o.env.push(take("--env")?.to_string_lossy().into_owned()),
+            "--cwd" => o.cwd = Some(take("--cwd")?.to_string_lossy().into_owned()),
+            "-c" | "--cap" => o.caps.push(take("--cap")?.to_string_lossy().into_owned()),
+            "-t" | "--tty" => o.tty = true,
             "-f" | "--force" => o.force = true,
             "--no-new-keyring" => o.no_new_keyring = true,
             "--" => {
@@ -162,6 +183,12 @@ fn cli(args: Vec<OsString>) -> Result<u8> {
         )
         .map(|()| 0),
         "delete" => delete(&g, &id, o.force).map(|()| 0),
+        "exec" => {
+            if o.tty {
+                return Err("exec --tty: consoles are not supported by this version".into());
+            }
+            exec::exec(&g, &id, &o)
+        }
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }
 }
@@ -260,6 +287,7 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
         debug: g.debug,
         // A session keyring of its own, named so that `exec` can join it (runc's `_ses.<id>`).
         keyring: (!o.no_new_keyring).then(|| format!("_ses.{id}")),
+        init_type: "standard",
     };
     let mut spawned = Spawned::start(launch)
         .map_err(|e| state.fail(format!("spawning {}: {e}", init.display())))?;
@@ -380,7 +408,7 @@ fn await_exec(c: &mut Created) -> Result<()> {
     }
 }
 
-fn exit_code(code: Option<i32>, signal: Option<i32>) -> u8 {
+pub(crate) fn exit_code(code: Option<i32>, signal: Option<i32>) -> u8 {
     match (code, signal) {
         (Some(c), _) => u8::try_from(c & 0xff).unwrap_or(255),
         (None, Some(s)) => u8::try_from(128 + s).unwrap_or(255),

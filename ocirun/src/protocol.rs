@@ -36,6 +36,8 @@ pub struct Launch<'a> {
     pub debug: bool,
     /// The session keyring the init joins (`_ses.<id>`), or none (`--no-new-keyring`).
     pub keyring: Option<String>,
+    /// `_OCINIT_TYPE`: `standard` (create a container) or `exec` (a process in a running one).
+    pub init_type: &'static str,
 }
 
 /// A message from the init.
@@ -119,7 +121,7 @@ impl Spawned {
         cmd.arg0("ocinit")
             .env_clear()
             .env("_OCINIT_PROTOCOL", "1")
-            .env("_OCINIT_TYPE", "standard")
+            .env("_OCINIT_TYPE", launch.init_type)
             .env("_OCINIT_CONTROL", init_end.as_raw_fd().to_string())
             .env("_OCINIT_LOG", log_write.as_raw_fd().to_string())
             .env(

@@ -153,6 +153,11 @@ impl State {
         }
     }
 
+    /// The bundle the container was created from.
+    pub fn bundle(&self) -> &Path {
+        &self.bundle
+    }
+
     /// The OCI state object.
     pub fn oci_state(&self) -> Value {
         let status = self.status();

@@ -174,6 +174,7 @@ def load(src):
         {
             "doc": "x86_64 family: x86_64, i386 (compat), x32.",
             "cfg": "x86_64",
+            "module": "x86",
             "ty": "u16",
             "max": 0xFFFF,
             "arches": [
@@ -185,6 +186,7 @@ def load(src):
         {
             "doc": "aarch64 family: aarch64 and arm (EABI).",
             "cfg": "aarch64",
+            "module": "arm",
             "ty": "u32",
             "max": 0xFFFFFFFF,
             "arches": [
@@ -281,9 +283,8 @@ def emit(version, families, raw_version, raw_sys_names, raw_missing):
         ty = fam["ty"]
         n = len(fam["hashes"])
         w("")
-        w("/// %s" % fam["doc"])
-        w('#[cfg(target_arch = "%s")]' % fam["cfg"])
-        w("pub mod family {")
+        w("/// %s A build links only the family it compiles for." % fam["doc"])
+        w("pub mod %s {" % fam["module"])
         w("    /// A number absent from an arch.")
         w("    pub const ABSENT: %s = %s::MAX;" % (ty, ty))
         w("    /// FNV-1a 64 of every name of the family, ascending (binary search).")

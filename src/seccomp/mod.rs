@@ -77,58 +77,183 @@ const X32_BIT: u32 = 0x4000_0000;
 /// The number a tracer uses to skip a syscall; libseccomp lets it reach the default action.
 const SKIPPED_NR: u32 = u32::MAX;
 
-/// One ABI of the native family: its name in profiles, audit arch and syscall numbers.
+/// The numbers of one ABI, in name-table order: 16-bit for the x86 family, 32-bit for the arm
+/// one (whose private calls are numbered from 0xf0000).
+#[derive(Debug, Clone, Copy)]
+enum Numbers {
+    Narrow(&'static [u16]),
+    Wide(&'static [u32]),
+}
+
+impl Numbers {
+    /// The number of name `i`, if the ABI has it.
+    fn get(self, i: usize) -> Option<u32> {
+        match self {
+            Numbers::Narrow(t) => t.get(i).filter(|&&n| n != u16::MAX).map(|&n| u32::from(n)),
+            Numbers::Wide(t) => t.get(i).filter(|&&n| n != u32::MAX).copied(),
+        }
+    }
+}
+
+/// One ABI of a family: its name in profiles, audit arch and syscall numbers.
 #[derive(Debug)]
 struct Abi {
     name: &'static str,
     audit: u32,
-    numbers: &'static [u16],
+    numbers: Numbers,
     /// Added to the table's numbers (x32's `__X32_SYSCALL_BIT`).
     base: u32,
     /// Arguments are compared as 64-bit values (else only the low word, as libseccomp).
     wide: bool,
 }
 
-/// The ABIs of this build's architecture family, native first. x32 shares x86_64's audit arch
-/// and therefore its section of the filter.
-#[cfg(target_arch = "x86_64")]
-const ABIS: [Abi; 3] = [
-    Abi {
-        name: "SCMP_ARCH_X86_64",
-        audit: k::AUDIT_ARCH_X86_64,
-        numbers: &syscalls::family::X86_64,
-        base: 0,
-        wide: true,
-    },
-    Abi {
-        name: "SCMP_ARCH_X32",
-        audit: k::AUDIT_ARCH_X86_64,
-        numbers: &syscalls::family::X32,
-        base: X32_BIT,
-        wide: false,
-    },
-    Abi {
-        name: "SCMP_ARCH_X86",
-        audit: k::AUDIT_ARCH_I386,
-        numbers: &syscalls::family::I386,
-        base: 0,
-        wide: false,
-    },
-];
+/// An architecture family: the native ABI and its compat ones, as one kernel runs them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    /// x86_64, with i386 (`SCMP_ARCH_X86`) and x32 (`SCMP_ARCH_X32`).
+    X86,
+    /// aarch64, with 32-bit arm EABI (`SCMP_ARCH_ARM`).
+    Arm,
+}
 
-// Every number of the tables has a slot in `Decisions::table`.
+/// The most ABIs a family has.
+const MAX_ABIS: usize = 3;
+
+/// The family of this build's architecture.
+#[cfg(target_arch = "x86_64")]
+pub const NATIVE: Family = Family::X86;
+/// The family of this build's architecture.
+#[cfg(target_arch = "aarch64")]
+pub const NATIVE: Family = Family::Arm;
+
+/// A family's name table and ABIs, native first. x32 shares x86_64's audit arch and therefore
+/// its section of the filter.
+#[derive(Debug)]
+struct Tables {
+    hashes: &'static [u64],
+    abis: &'static [Abi],
+    /// The ABI whose socket and SysV IPC calls also go through `socketcall`/`ipc` (i386).
+    multiplexed: Option<usize>,
+}
+
+const X86_TABLES: Tables = Tables {
+    hashes: &syscalls::x86::NAME_HASH,
+    abis: &[
+        Abi {
+            name: "SCMP_ARCH_X86_64",
+            audit: k::AUDIT_ARCH_X86_64,
+            numbers: Numbers::Narrow(&syscalls::x86::X86_64),
+            base: 0,
+            wide: true,
+        },
+        Abi {
+            name: "SCMP_ARCH_X32",
+            audit: k::AUDIT_ARCH_X86_64,
+            numbers: Numbers::Narrow(&syscalls::x86::X32),
+            base: X32_BIT,
+            wide: false,
+        },
+        Abi {
+            name: "SCMP_ARCH_X86",
+            audit: k::AUDIT_ARCH_I386,
+            numbers: Numbers::Narrow(&syscalls::x86::I386),
+            base: 0,
+            wide: false,
+        },
+    ],
+    multiplexed: Some(2),
+};
+
+const ARM_TABLES: Tables = Tables {
+    hashes: &syscalls::arm::NAME_HASH,
+    abis: &[
+        Abi {
+            name: "SCMP_ARCH_AARCH64",
+            audit: k::AUDIT_ARCH_AARCH64,
+            numbers: Numbers::Wide(&syscalls::arm::AARCH64),
+            base: 0,
+            wide: true,
+        },
+        Abi {
+            name: "SCMP_ARCH_ARM",
+            audit: k::AUDIT_ARCH_ARM,
+            numbers: Numbers::Wide(&syscalls::arm::ARM),
+            base: 0,
+            wide: false,
+        },
+    ],
+    multiplexed: None,
+};
+
+impl Family {
+    fn tables(self) -> &'static Tables {
+        match self {
+            Family::X86 => &X86_TABLES,
+            Family::Arm => &ARM_TABLES,
+        }
+    }
+}
+
+/// ARM's private syscalls (`__ARM_NR_BASE` 0xf0000 + 1 ... 6) take the last slots of
+/// `Decisions::table`; every other number is its own slot.
+const PRIVATE_BASE: u32 = 0xf_0000;
+const PRIVATE_SLOTS: usize = 16;
+
+/// The table slot of a syscall number (below `limits::NUMBERS`, checked for every table below).
+const fn slot_of(nr: u32) -> usize {
+    if nr >= PRIVATE_BASE {
+        (limits::NUMBERS - PRIVATE_SLOTS) + (nr - PRIVATE_BASE) as usize
+    } else {
+        nr as usize
+    }
+}
+
+/// The number of a table slot.
+const fn nr_of(slot: usize) -> u32 {
+    if slot >= limits::NUMBERS - PRIVATE_SLOTS {
+        #[expect(clippy::cast_possible_truncation, reason = "slots are below 4096")]
+        {
+            PRIVATE_BASE + (slot - (limits::NUMBERS - PRIVATE_SLOTS)) as u32
+        }
+    } else {
+        #[expect(clippy::cast_possible_truncation, reason = "slots are below 4096")]
+        {
+            slot as u32
+        }
+    }
+}
+
+/// A number with a slot of its own in `Decisions::table`.
+const fn fits(nr: u32) -> bool {
+    nr < (limits::NUMBERS - PRIVATE_SLOTS) as u32
+        || (nr >= PRIVATE_BASE && nr < PRIVATE_BASE + PRIVATE_SLOTS as u32)
+}
+
+// Every number of the tables has one.
 const _: () = {
-    let mut a = 0;
-    while a < ABIS.len() {
-        let numbers = ABIS[a].numbers;
+    let tables = [
+        &syscalls::x86::X86_64,
+        &syscalls::x86::X32,
+        &syscalls::x86::I386,
+    ];
+    let mut t = 0;
+    while t < tables.len() {
         let mut i = 0;
-        while i < numbers.len() {
-            assert!(
-                numbers[i] == syscalls::family::ABSENT || (numbers[i] as usize) < limits::NUMBERS
-            );
+        while i < tables[t].len() {
+            assert!(tables[t][i] == u16::MAX || fits(tables[t][i] as u32));
             i += 1;
         }
-        a += 1;
+        t += 1;
+    }
+    let tables = [&syscalls::arm::AARCH64, &syscalls::arm::ARM];
+    let mut t = 0;
+    while t < tables.len() {
+        let mut i = 0;
+        while i < tables[t].len() {
+            assert!(tables[t][i] == u32::MAX || fits(tables[t][i]));
+            i += 1;
+        }
+        t += 1;
     }
 };
 
@@ -259,9 +384,9 @@ const fn fnv1a_bytes(bytes: &[u8]) -> u64 {
     h
 }
 
-/// The index of a name, by its hash, in the generated tables.
-fn syscall_index(hash: u64) -> Option<usize> {
-    syscalls::family::NAME_HASH.binary_search(&hash).ok()
+/// The index of a name, by its hash, in a family's tables.
+fn syscall_index(tables: &Tables, hash: u64) -> Option<usize> {
+    tables.hashes.binary_search(&hash).ok()
 }
 
 fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
@@ -300,14 +425,14 @@ fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Resul
 /// The `SECCOMP_FILTER_FLAG_*` a profile asks for (also for a precompiled filter).
 pub fn flags(seccomp: Value<'_>) -> Result<u32, InitError> {
     let mut rules = Rules::new();
-    parse(seccomp, &mut rules, &mut |_, _| Ok(())).map(|h| h.flags)
+    parse(NATIVE.tables(), seccomp, &mut rules, &mut |_, _| Ok(())).map(|h| h.flags)
 }
 
 /// The parts of the profile the compiler uses, parsed.
 #[derive(Debug)]
 struct Header {
     default: u32,
-    /// Bit `i` set: `ABIS[i]` is in the filter.
+    /// Bit `i` set: the family's ABI `i` is in the filter.
     abis: u8,
     flags: u32,
 }
@@ -448,6 +573,7 @@ struct Named {
 
 /// Parse the profile; `each` is called for every name of every rule, in config order.
 fn parse<'a>(
+    tables: &Tables,
     seccomp: Value<'a>,
     rules: &mut Rules,
     each: &mut dyn FnMut(JStr<'a>, Named) -> Result<(), InitError>,
@@ -508,7 +634,7 @@ fn parse<'a>(
         for (i, a) in list.elements().enumerate() {
             let at = At::item("linux.seccomp.architectures[]", i);
             let name = string(a, at)?;
-            if let Some(n) = ABIS.iter().position(|abi| name.eq_str(abi.name)) {
+            if let Some(n) = tables.abis.iter().position(|abi| name.eq_str(abi.name)) {
                 abis |= 1 << n;
             } else if !FOREIGN_ARCHES.iter().any(|f| name.eq_str(f)) {
                 return Err(InitError::invalid(STEP, at, "unknown architecture"));
@@ -669,9 +795,9 @@ const NO_LINK: u16 = u16::MAX;
 /// The per-ABI decisions, from the rules.
 #[derive(Debug)]
 struct Decisions {
-    table: [[Decision; limits::NUMBERS]; ABIS.len()],
+    table: [[Decision; limits::NUMBERS]; MAX_ABIS],
     /// The largest number each ABI's profile names (any rule), plus one; 0 when none.
-    end: [u32; ABIS.len()],
+    end: [u32; MAX_ABIS],
     links: [Link; limits::LINKS],
     link_count: usize,
 }
@@ -763,9 +889,6 @@ const fn multiplexed(name: &[u8], nr: u16, call: u32) -> (u64, u16, u32) {
     (fnv1a_bytes(name), nr, call)
 }
 
-/// The index of the i386 ABI in [`ABIS`].
-const I386: usize = 2;
-
 fn multiplexed_i386(hash: u64) -> Option<(u16, u32)> {
     I386_MULTIPLEXED
         .iter()
@@ -815,11 +938,11 @@ impl Muxed {
     /// Each entry becomes a conditional rule on the multiplexer: `arg0 == call`, plus the
     /// original rule's conditions on the other arguments (libseccomp replaces a condition on
     /// the first argument, which the multiplexer uses for the call number).
-    fn apply(&self, d: &mut Decisions, rules: &mut Rules) -> Result<(), InitError> {
+    fn apply(&self, abi: usize, d: &mut Decisions, rules: &mut Rules) -> Result<(), InitError> {
         for m in &self.entries[..self.count] {
             let at = m.at;
             let nr = usize::from(m.nr);
-            d.end[I386] = d.end[I386].max(u32::from(m.nr) + 1);
+            d.end[abi] = d.end[abi].max(u32::from(m.nr) + 1);
             let call = Condition {
                 index: 0,
                 cmp: Cmp::Eq,
@@ -830,7 +953,7 @@ impl Muxed {
                 let first = rules.condition_count;
                 rules.push_condition(call, at)?;
                 let r = rules.push_rule(m.action, first, 1, at)?;
-                d.append(I386, nr, r, at)?;
+                d.append(abi, nr, r, at)?;
                 continue;
             }
             for original in usize::from(m.rules.0)..usize::from(m.rules.1) {
@@ -844,7 +967,7 @@ impl Muxed {
                     }
                 }
                 let r = rules.push_rule(m.action, start, rules.condition_count - start, at)?;
-                d.append(I386, nr, r, at)?;
+                d.append(abi, nr, r, at)?;
             }
         }
         Ok(())
@@ -899,28 +1022,29 @@ fn beyond_profile(default: u32) -> u32 {
 /// The whole program: dispatch on the architecture, then one section per audit arch.
 fn emit_filter(
     p: &mut Program<'_>,
+    tables: &Tables,
     h: &Header,
     d: &Decisions,
     rules: &Rules,
 ) -> Result<(), InitError> {
     // Distinct audit arches of the enabled ABIs, native first.
-    let mut audits = [0u32; ABIS.len()];
+    let mut audits = [0u32; MAX_ABIS];
     let mut count = 0;
-    for (a, abi) in ABIS.iter().enumerate() {
+    for (a, abi) in tables.abis.iter().enumerate() {
         if h.abis & (1 << a) != 0 && !audits[..count].contains(&abi.audit) {
             audits[count] = abi.audit;
             count += 1;
         }
     }
     // Written back to front: the last section first, the dispatch last.
-    let mut entries = [0usize; ABIS.len()];
+    let mut entries = [0usize; MAX_ABIS];
     let mut ranges = Ranges {
         start: [0; limits::RANGES],
         target: [Target::Ret(0); limits::RANGES],
         count: 0,
     };
     for s in (0..count).rev() {
-        entries[s] = emit_section(p, h, d, rules, audits[s], &mut ranges)?;
+        entries[s] = emit_section(p, tables, h, d, rules, audits[s], &mut ranges)?;
     }
     let mut next = Target::Ret(k::SECCOMP_RET_KILL_THREAD);
     for s in (0..count).rev() {
@@ -937,6 +1061,7 @@ fn emit_filter(
 /// conditional syscalls. Returns its entry.
 fn emit_section(
     p: &mut Program<'_>,
+    tables: &Tables,
     h: &Header,
     d: &Decisions,
     rules: &Rules,
@@ -947,18 +1072,25 @@ fn emit_section(
     let default = Target::Ret(h.default);
     let beyond = Target::Ret(beyond_profile(h.default));
     let mut x32_listed = false;
-    for (a, abi) in ABIS.iter().enumerate() {
+    for (a, abi) in tables.abis.iter().enumerate() {
         if abi.audit != audit || h.abis & (1 << a) == 0 {
             continue;
         }
         x32_listed |= abi.base == X32_BIT;
-        for nr in 0..d.end[a] {
-            let target = match d.table[a][nr as usize] {
+        // Slot order is number order: ARM's private calls (0xf0000 + n) take the last slots,
+        // and the numbers between have the outcome of the range before them.
+        let slots = if d.end[a] == 0 {
+            0
+        } else {
+            slot_of(d.end[a] - 1) + 1
+        };
+        for slot in 0..slots {
+            let target = match d.table[a][slot] {
                 Decision::Default => default,
                 Decision::Ret(action) => Target::Ret(action),
                 Decision::Chain(head) => emit_chain(p, h, d, rules, head, abi.wide)?,
             };
-            ranges.push(abi.base + nr, target)?;
+            ranges.push(abi.base + nr_of(slot), target)?;
         }
         ranges.push(
             abi.base + d.end[a],
@@ -1086,17 +1218,30 @@ fn emit_condition(
     Ok(Target::at(p.load(offset_arg(c.index, true))?))
 }
 
-/// Compile `linux.seccomp` into `buf`. `annotations` decide the unknown-name policy.
+/// Compile `linux.seccomp` into `buf` for this build's family; `fail_unknown` (an
+/// annotation) makes an unknown syscall name an error.
 pub fn compile<'b>(
     seccomp: Value<'_>,
     fail_unknown: bool,
     log: &Log<'_>,
     buf: &'b mut [sock_filter; limits::INSNS],
 ) -> Result<Filter<'b>, InitError> {
+    compile_for(NATIVE, seccomp, fail_unknown, log, buf)
+}
+
+/// [`compile`] for a given family (tests compile the aarch64 one on x86_64 hosts).
+pub fn compile_for<'b>(
+    family: Family,
+    seccomp: Value<'_>,
+    fail_unknown: bool,
+    log: &Log<'_>,
+    buf: &'b mut [sock_filter; limits::INSNS],
+) -> Result<Filter<'b>, InitError> {
+    let tables = family.tables();
     let mut rules = Rules::new();
     let mut d = Decisions {
-        table: [[Decision::Default; limits::NUMBERS]; ABIS.len()],
-        end: [0; ABIS.len()],
+        table: [[Decision::Default; limits::NUMBERS]; MAX_ABIS],
+        end: [0; MAX_ABIS],
         links: [Link {
             rule: 0,
             next: NO_LINK,
@@ -1116,11 +1261,11 @@ pub fn compile<'b>(
     let header = {
         let mut record = |name: JStr<'_>, named: Named| {
             let hash = fnv1a(name);
-            let mux = multiplexed_i386(hash);
+            let mux = tables.multiplexed.and_then(|_| multiplexed_i386(hash));
             if let Some((nr, call)) = mux.filter(|_| !named.skipped) {
                 muxed.push(nr, call, &named)?;
             }
-            let Some(index) = syscall_index(hash) else {
+            let Some(index) = syscall_index(tables, hash) else {
                 if mux.is_some() {
                     // `send` and `recv` exist on i386 only as socketcall's calls.
                     return Ok(());
@@ -1141,30 +1286,31 @@ pub fn compile<'b>(
                 );
                 return Ok(());
             };
-            for (a, abi) in ABIS.iter().enumerate() {
-                let nr = abi.numbers[index];
-                if nr == syscalls::family::ABSENT {
+            for (a, abi) in tables.abis.iter().enumerate() {
+                let Some(nr) = abi.numbers.get(index) else {
                     continue;
-                }
-                d.end[a] = d.end[a].max(u32::from(nr) + 1);
+                };
+                d.end[a] = d.end[a].max(nr + 1);
                 if named.skipped {
                     continue;
                 }
                 if named.conditional.is_empty() {
-                    d.decide(a, usize::from(nr), named.action);
+                    d.decide(a, slot_of(nr), named.action);
                     continue;
                 }
                 for r in named.conditional.clone() {
-                    d.append(a, usize::from(nr), r, named.at)?;
+                    d.append(a, slot_of(nr), r, named.at)?;
                 }
             }
             Ok(())
         };
-        parse(seccomp, &mut rules, &mut record)?
+        parse(tables, seccomp, &mut rules, &mut record)?
     };
-    muxed.apply(&mut d, &mut rules)?;
+    if let Some(abi) = tables.multiplexed {
+        muxed.apply(abi, &mut d, &mut rules)?;
+    }
     let mut program = Program::new(buf);
-    emit_filter(&mut program, &header, &d, &rules)?;
+    emit_filter(&mut program, tables, &header, &d, &rules)?;
     Ok(Filter {
         program: program.finish(),
         flags: header.flags,
@@ -1247,4 +1393,43 @@ pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), 
         .map_err(|_| InitError::invalid(STEP, at, "message too long"))?;
     protocol::send_frame(control, message.as_bytes(), STEP)?;
     protocol::expect_reply(control, "seccomp-listener-done", STEP)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(family: Family, abi: usize, name: &str) -> Option<u32> {
+        let tables = family.tables();
+        let index = syscall_index(tables, fnv1a_bytes(name.as_bytes()))?;
+        tables.abis[abi].numbers.get(index)
+    }
+
+    #[test]
+    fn native_table_agrees_with_linux_raw_sys() {
+        assert!(syscalls::RAW_SYS_X86_64.len() > 350);
+        for &(name, nr) in syscalls::RAW_SYS_X86_64 {
+            assert_eq!(number(Family::X86, 0, name), Some(nr), "{name}");
+        }
+    }
+
+    #[test]
+    fn every_name_of_every_table_is_found() {
+        let cases: [(Family, usize, &[(&str, u32)]); 5] = [
+            (Family::X86, 0, syscalls::names::X86_64),
+            (Family::X86, 1, syscalls::names::X32),
+            (Family::X86, 2, syscalls::names::I386),
+            (Family::Arm, 0, syscalls::names::AARCH64),
+            (Family::Arm, 1, syscalls::names::ARM),
+        ];
+        for (family, abi, names) in cases {
+            for &(name, nr) in names {
+                assert_eq!(number(family, abi, name), Some(nr), "{family:?} {name}");
+                assert_eq!(nr_of(slot_of(nr)), nr, "{name}");
+            }
+        }
+        assert_eq!(number(Family::X86, 0, "socketcall"), None);
+        assert_eq!(number(Family::Arm, 1, "set_tls"), Some(0xf_0005));
+        assert_eq!(number(Family::X86, 0, "no_such_call"), None);
+    }
 }

@@ -13,9 +13,8 @@
 /// The kernel release the tables come from.
 pub const KERNEL: &str = "6.18.35";
 
-/// x86_64 family: x86_64, i386 (compat), x32.
-#[cfg(target_arch = "x86_64")]
-pub mod family {
+/// x86_64 family: x86_64, i386 (compat), x32. A build links only the family it compiles for.
+pub mod x86 {
     /// A number absent from an arch.
     pub const ABSENT: u16 = u16::MAX;
     /// FNV-1a 64 of every name of the family, ascending (binary search).
@@ -585,9 +584,8 @@ pub mod family {
     ];
 }
 
-/// aarch64 family: aarch64 and arm (EABI).
-#[cfg(target_arch = "aarch64")]
-pub mod family {
+/// aarch64 family: aarch64 and arm (EABI). A build links only the family it compiles for.
+pub mod arm {
     /// A number absent from an arch.
     pub const ABSENT: u32 = u32::MAX;
     /// FNV-1a 64 of every name of the family, ascending (binary search).

@@ -24,12 +24,12 @@ const STEP: Step = Step::Devices;
 /// (name, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7, `/dev/random` 1:8,
 /// `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`.
 const DEVICES: Table<(u32, u32), 6> = crate::table![
-    ("null", 1, 3),
-    ("zero", 1, 5),
-    ("full", 1, 7),
-    ("random", 1, 8),
-    ("urandom", 1, 9),
-    ("tty", 5, 0),
+    ("/dev/null", 1, 3),
+    ("/dev/zero", 1, 5),
+    ("/dev/full", 1, 7),
+    ("/dev/random", 1, 8),
+    ("/dev/urandom", 1, 9),
+    ("/dev/tty", 5, 0),
 ];
 
 /// The links, and their targets in the same order.
@@ -47,12 +47,13 @@ const _: () = assert!(LINKS.count() == LINK_TARGETS.count());
 /// umask is 0 and our ids are 0), so only a node the image already had needs fixing.
 fn device(
     dev: BorrowedFd<'_>,
-    name: &str,
+    path: &'static str,
     major: u32,
     minor: u32,
     exact: bool,
 ) -> Result<(), InitError> {
-    let at = At::NONE;
+    let at = At::field(path);
+    let name = path.strip_prefix("/dev/").unwrap_or(path);
     let rdev = rustix::fs::makedev(major, minor);
     match rustix::fs::mknodat(
         dev,
@@ -64,25 +65,15 @@ fn device(
         Ok(()) if exact => return Ok(()),
         Ok(()) => {}
         // In a user namespace mknod is not allowed: bind the host's node instead (runc).
-        Err(Errno::PERM) => return bind_host_device(dev, name),
+        Err(Errno::PERM) => return bind_host(dev, name.as_bytes(), path.as_bytes(), at),
         Err(Errno::EXIST) => {
             let st =
                 rustix::fs::statat(dev, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
             if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
                 || st.st_rdev != rdev
             {
-                return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at).because(
-                    match name {
-                        "null" => "/dev/null exists in the rootfs and is not the null device",
-                        "zero" => "/dev/zero exists in the rootfs and is not the zero device",
-                        "full" => "/dev/full exists in the rootfs and is not the full device",
-                        "random" => "/dev/random exists in the rootfs and is not the random device",
-                        "urandom" => {
-                            "/dev/urandom exists in the rootfs and is not the urandom device"
-                        }
-                        _ => "/dev/tty exists in the rootfs and is not the tty device",
-                    },
-                ));
+                return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
+                    .because("exists in the rootfs and is not this device"));
             }
         }
         Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
@@ -102,39 +93,6 @@ fn device(
         AtFlags::SYMLINK_NOFOLLOW,
     )
     .ctx(STEP, Op::Chown, at)
-}
-
-/// Bind the host's `/dev/<name>` (still visible: before the pivot) onto an empty file.
-fn bind_host_device(dev: BorrowedFd<'_>, name: &str) -> Result<(), InitError> {
-    use rustix::fs::OFlags;
-    let at = At::NONE;
-    let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
-    let target =
-        rustix::fs::openat(dev, name, flags, Mode::from_raw_mode(0o666)).ctx(STEP, Op::Open, at)?;
-    // An existing entry (O_CREAT without O_EXCL) must be a plain file or a device, never a link
-    // (O_NOFOLLOW refused those) or anything else.
-    let kind = FileType::from_raw_mode(rustix::fs::fstat(&target).ctx(STEP, Op::Open, at)?.st_mode);
-    if kind != FileType::RegularFile && kind != FileType::CharacterDevice {
-        return Err(InitError::invalid(
-            STEP,
-            at,
-            "a /dev entry of the rootfs is neither a file nor a device",
-        ));
-    }
-    let mut host = crate::cpath::CPath::empty();
-    let _ = crate::text::write(
-        &mut host,
-        &[crate::text::Part::S("/dev/"), crate::text::Part::S(name)],
-    );
-    let target = crate::cpath::CPath::proc_fd(target.as_fd());
-    rustix::mount::mount(
-        host.as_cstr(),
-        target.as_cstr(),
-        c"",
-        rustix::mount::MountFlags::BIND,
-        None,
-    )
-    .ctx(STEP, Op::Mount, at)
 }
 
 /// Create the default devices and links under the rootfs's `/dev`, unless `mounts[]` bound a
@@ -305,7 +263,7 @@ fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), I
     match made {
         Ok(()) => {}
         Err(Errno::PERM) if d.kind != FileType::Fifo => {
-            return bind_host_node(&parent, name, &path, at);
+            return bind_host(parent.as_fd(), name, bytes, at);
         }
         Err(Errno::EXIST) => {
             let st = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).ctx(
@@ -340,14 +298,9 @@ fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), I
     Ok(())
 }
 
-/// Bind the host's node at `host` (still visible: before the pivot) onto an empty file `name`
-/// in `parent`.
-fn bind_host_node(
-    parent: &rustix::fd::OwnedFd,
-    name: &[u8],
-    host: &CPath,
-    at: At,
-) -> Result<(), InitError> {
+/// In a user namespace, where `mknod` is refused: bind the host's node at `host` (still
+/// visible: before the pivot) onto an empty file `name` in `parent` (runc).
+fn bind_host(parent: BorrowedFd<'_>, name: &[u8], host: &[u8], at: At) -> Result<(), InitError> {
     use rustix::fs::OFlags;
     let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
     let target = rustix::fs::openat(parent, name, flags, Mode::from_raw_mode(0o666)).ctx(
@@ -355,6 +308,8 @@ fn bind_host_node(
         Op::Open,
         at,
     )?;
+    // An existing entry (O_CREAT without O_EXCL) must be a plain file or a device, never a link
+    // (O_NOFOLLOW refused those) or anything else.
     let kind = FileType::from_raw_mode(rustix::fs::fstat(&target).ctx(STEP, Op::Open, at)?.st_mode);
     if kind != FileType::RegularFile
         && kind != FileType::CharacterDevice
@@ -367,7 +322,7 @@ fn bind_host_node(
         ));
     }
     rustix::mount::mount(
-        host.as_cstr(),
+        host,
         CPath::proc_fd(target.as_fd()).as_cstr(),
         c"",
         rustix::mount::MountFlags::BIND,

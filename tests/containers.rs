@@ -344,7 +344,7 @@ fn a_fake_dev_null_in_the_image_is_refused() {
     std::os::unix::fs::symlink("../etc/secret", b.dir.join("rootfs/dev/null")).expect("symlink");
     let o = b.run(&b.config(&["sh", "-c", "touch /out/ran"], "", ""));
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("init failed at step devices: mknod: File exists (/dev/null exists in the rootfs and is not the null device)"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("init failed at /dev/null: mknod: File exists (exists in the rootfs and is not this device)"), "{}", stderr(&o));
     assert!(!b.out("ran").exists());
     assert_eq!(
         std::fs::read_to_string(b.dir.join("rootfs/etc/secret")).expect("read"),

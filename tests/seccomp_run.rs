@@ -340,7 +340,7 @@ fn bad_profiles_are_refused_with_their_path() {
             format!(
                 r#"{{{allow},"listenerPath":"/x","syscalls":[{{"names":["read","write"],"action":"SCMP_ACT_NOTIFY"}}]}}"#
             ),
-            "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY on write would block",
+            "linux.seccomp.syscalls[0].names[1]: SCMP_ACT_NOTIFY cannot apply to write",
         ),
         (
             format!(r#"{{{allow},"syscalls":[{{"names":["read"],"action":"SCMP_ACT_NOTIFY"}}]}}"#),

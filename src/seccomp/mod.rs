@@ -621,7 +621,7 @@ fn parse<'a>(
         return Err(InitError::invalid(
             STEP,
             At::field("linux.seccomp.defaultAction"),
-            "SCMP_ACT_NOTIFY cannot be the default action (the init could not report the listener)",
+            "SCMP_ACT_NOTIFY cannot be the default action",
         ));
     }
 
@@ -740,7 +740,7 @@ fn parse<'a>(
                     return Err(InitError::invalid(
                         STEP,
                         At::item2("linux.seccomp.syscalls[].names[]", i, j),
-                        "SCMP_ACT_NOTIFY on write would block the init reporting the listener",
+                        "SCMP_ACT_NOTIFY cannot apply to write (the init reports the listener with it)",
                     ));
                 }
                 each(

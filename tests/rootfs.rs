@@ -194,3 +194,43 @@ fn sysctls_outside_the_containers_namespaces_are_refused() {
         assert!(stderr(&o).contains(expected), "{sysctl}: {}", stderr(&o));
     }
 }
+
+/// CVE-2019-19921, CVE-2023-27561: an image whose `/proc` is a symlink (to a directory of its
+/// own) would have procfs mounted where the writes the runtime makes to `/proc` (LSM labels)
+/// miss it. proc and sysfs mount points must be real directories reached through no symlink.
+#[test]
+fn proc_and_sys_mount_points_cannot_be_symlinks() {
+    if !root_or_skip("proc_and_sys_mount_points_cannot_be_symlinks") {
+        return;
+    }
+    let before = host_mounts();
+    for (target, mount) in [
+        ("proc", r#"{"destination":"/proc","type":"proc","source":"proc"}"#),
+        ("sys", r#"{"destination":"/sys","type":"sysfs","source":"sysfs"}"#),
+    ] {
+        let b = Bundle::new("procsymlink");
+        let rootfs = b.dir.join("rootfs");
+        let _ = std::fs::remove_dir(rootfs.join(target));
+        std::fs::create_dir_all(rootfs.join("evil")).expect("mkdir");
+        std::os::unix::fs::symlink("/evil", rootfs.join(target)).expect("symlink");
+        let config = b.config(&["sh", "-c", "touch /out/ran"], "", "").replace(
+            r#"{"destination":"/proc","type":"proc","source":"proc"}"#,
+            mount,
+        );
+        let o = b.run(&config);
+        assert!(!o.status.success(), "{target}");
+        let err = stderr(&o);
+        assert!(
+            err.contains("init failed at mounts[0]")
+                && err.contains("(proc and sysfs need a real directory, not a symlink)"),
+            "{target}: {err}"
+        );
+        assert!(!b.out("ran").exists());
+        assert_eq!(
+            std::fs::read_dir(rootfs.join("evil")).expect("evil").count(),
+            0,
+            "nothing was mounted or written in the image"
+        );
+    }
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

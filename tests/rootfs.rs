@@ -205,8 +205,14 @@ fn proc_and_sys_mount_points_cannot_be_symlinks() {
     }
     let before = host_mounts();
     for (target, mount) in [
-        ("proc", r#"{"destination":"/proc","type":"proc","source":"proc"}"#),
-        ("sys", r#"{"destination":"/sys","type":"sysfs","source":"sysfs"}"#),
+        (
+            "proc",
+            r#"{"destination":"/proc","type":"proc","source":"proc"}"#,
+        ),
+        (
+            "sys",
+            r#"{"destination":"/sys","type":"sysfs","source":"sysfs"}"#,
+        ),
     ] {
         let b = Bundle::new("procsymlink");
         let rootfs = b.dir.join("rootfs");
@@ -227,10 +233,104 @@ fn proc_and_sys_mount_points_cannot_be_symlinks() {
         );
         assert!(!b.out("ran").exists());
         assert_eq!(
-            std::fs::read_dir(rootfs.join("evil")).expect("evil").count(),
+            std::fs::read_dir(rootfs.join("evil"))
+                .expect("evil")
+                .count(),
             0,
             "nothing was mounted or written in the image"
         );
+    }
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// CVE-2021-30465, deterministic variant: mount destinations through symlinks that climb out
+/// of the rootfs (absolute and relative) land inside it, and the host is untouched.
+#[test]
+fn destinations_through_climbing_symlinks_stay_inside() {
+    if !root_or_skip("destinations_through_climbing_symlinks_stay_inside") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("climb");
+    let rootfs = b.dir.join("rootfs");
+    std::os::unix::fs::symlink("/../../../etc", rootfs.join("a")).expect("symlink");
+    std::os::unix::fs::symlink("../../..", rootfs.join("b")).expect("symlink");
+    let marker = format!("ocinit-climb-{}", std::process::id());
+    let config = b
+        .config(
+            &[
+                "sh",
+                "-c",
+                &format!(
+                    "grep -c ' /etc/{marker} ' /proc/self/mountinfo; grep -c ' /{marker}y ' /proc/self/mountinfo"
+                ),
+            ],
+            "",
+            "",
+        )
+        .replace(
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+            &format!(
+                r#"{{"destination":"/out","type":"bind","source":"out","options":["rbind"]}},
+                {{"destination":"/a/{marker}","type":"tmpfs","source":"tmpfs"}},
+                {{"destination":"/b/{marker}y","type":"tmpfs","source":"tmpfs"}}"#
+            ),
+        );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1\n1\n");
+    assert!(!std::path::Path::new("/etc").join(&marker).exists());
+    assert!(
+        !std::path::Path::new("/")
+            .join(format!("{marker}y"))
+            .exists()
+    );
+    assert!(rootfs.join("etc").join(&marker).is_dir());
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// CVE-2024-45310, deterministic variant: a missing mount point under a symlink that climbs
+/// out of the rootfs (`/a -> /../../../tmp/MARK`, dangling inside the root) is never created on
+/// the host: this version refuses to create through a dangling symlink (following it inside
+/// the root is issue #3), with an error naming the mount, and the host is unchanged.
+#[test]
+fn missing_mount_points_are_never_created_on_the_host() {
+    if !root_or_skip("missing_mount_points_are_never_created_on_the_host") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("mkdirclimb");
+    let rootfs = b.dir.join("rootfs");
+    let mark = format!("ocinit-hostmark-{}", std::process::id());
+    let host = std::path::Path::new("/tmp").join(&mark);
+    let _ = std::fs::remove_dir_all(&host);
+    std::os::unix::fs::symlink(format!("/../../../tmp/{mark}"), rootfs.join("a")).expect("symlink");
+    std::fs::write(b.dir.join("file"), "content\n").expect("write");
+    for (mount, name) in [
+        (
+            r#"{"destination":"/a/b/c","type":"tmpfs","source":"tmpfs"}"#,
+            "tmpfs → /a/b/c",
+        ),
+        (
+            r#"{"destination":"/a/f","type":"bind","source":"file","options":["bind"]}"#,
+            "file → /a/f",
+        ),
+    ] {
+        let config = b.config(&["sh", "-c", "touch /out/ran"], "", "").replace(
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+            &format!(r#"{{"destination":"/out","type":"bind","source":"out","options":["rbind"]}},{mount}"#),
+        );
+        let o = b.run(&config);
+        assert!(!o.status.success(), "{name}");
+        assert!(
+            stderr(&o).contains(&format!(
+                "init failed at mounts[2] ({name}): open: File exists"
+            )),
+            "{name}: {}",
+            stderr(&o)
+        );
+        assert!(!b.out("ran").exists());
+        assert!(!host.exists(), "created on the host: {}", host.display());
     }
     assert_eq!(before, host_mounts(), "host mount table changed");
 }

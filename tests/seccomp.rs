@@ -3,29 +3,45 @@
 //! argument value that can tell them apart. Plus the kernel's constant-action cache emulation on
 //! Docker's profile, golden disassemblies, and program validity.
 //!
+//! Both architecture families are compared, whatever the host (`compile_for`): x86 (x86_64
+//! native, i386 and x32) on Docker's amd64 profile and every `tests/seccomp/*.json`; arm
+//! (aarch64 native, ARM EABI) on Docker's arm64 profile (see `DOCKER_ARM64`) and the same small
+//! profiles with their architectures mapped (x86_64 -> aarch64, x86 -> arm, x32 dropped; named
+//! `NAME-arm`). On arm the numbers tried are 0..=600,
+//! ARM's private range around 0xf0000..=0xf0010 and a few large values, on aarch64, arm, x86_64
+//! (a foreign arch) and a bogus one.
+//!
 //! libseccomp's side is `tests/seccomp_libseccomp.py` (Debian's python3-seccomp, for
-//! `/usr/bin/python3`): runc's translation of the profile, without runc's -ENOSYS stub. The
-//! expected value is libseccomp's, with the stub modelled here: when the default action is not
-//! ALLOW, LOG or TRACE, a number above the largest one the profile names for an enabled ABI
-//! (x86_64: below 0x40000000; x32: 0x40000000 up to 0xfffffffe; i386: up to 0xfffffffe) gets
-//! ERRNO(ENOSYS), and number 0xffffffff (-1, a tracer's "skip") the default action.
+//! `/usr/bin/python3`; `--family arm` replaces libseccomp's native x86_64 by aarch64): runc's
+//! translation of the profile, without runc's -ENOSYS stub. The expected value is libseccomp's,
+//! with the stub modelled here: when the default action is not ALLOW, LOG or TRACE, a number
+//! above the largest one the profile names for an enabled ABI (x86_64: below 0x40000000; x32:
+//! 0x40000000 up to 0xfffffffe; i386, aarch64, arm: up to 0xfffffffe) gets ERRNO(ENOSYS), and
+//! number 0xffffffff (-1, a tracer's "skip") the default action. ARM's private calls
+//! (`breakpoint` 0xf0001 ... `get_tls` 0xf0006) are numbers of the ARM table like any other, as
+//! in runc's findLastSyscalls: a profile naming `set_tls` (Docker's) moves ARM's boundary to
+//! 0xf0005, so the unnamed numbers between the last regular call and 0xf0000 get the default
+//! action, not ENOSYS, exactly as under runc (`arm_private_calls` checks this directly).
 //!
 //! Documented differences, not compared (the test prints, for each, how many cases it skipped
 //! and how many of them differ; everything else fails the test):
 //! 1. Syscall tables. ocinit's come from Linux 6.18; the installed libseccomp (2.5.4) lacks the
 //!    newer names (e.g. `uretprobe`, `mseal`, `listmount`), which runc then skips, and still
 //!    has `map_shadow_stack` as x86_64-only (6.18 made it common: x32 453). The numbers where
-//!    the two tables disagree for a name of the profile are not compared. The ENOSYS boundary of
-//!    the model is taken from ocinit's tables: what runc does with a libseccomp that knows them.
+//!    the two tables disagree for a name of the profile are not compared. On arm, libseccomp
+//!    lacks the kernel's alias `sync_file_range2` = `arm_sync_file_range` (ARM 341). The ENOSYS
+//!    boundary of the model is taken from ocinit's tables: what runc does with a libseccomp
+//!    that knows them.
 //! 2. (Resolved: ocinit now also filters the i386 multiplexers as libseccomp does. For a rule
 //!    on a socket call (`socket`, `socketpair`...) or a SysV IPC call (`semop`, `shmget`...),
 //!    both add a rule on `socketcall` (102) or `ipc` (117) with the call number in the first
 //!    argument; these numbers are compared with every call number 0..=24 in arg 0.)
 //! 3. runc's real stub (built here from libseccomp's numbers, `runc_program`, and printed as
-//!    information) differs from the model in harmless ways: ENOSYS for number -1 on i386 and,
-//!    when x32 is listed, on x86_64 (ocinit returns the default action there, as libseccomp
-//!    does); ENOSYS for x86_64 numbers 0x80000000..=0xbfffffff (bit 30 clear: invalid numbers,
-//!    where ocinit and libseccomp kill as for x32 when x32 is not listed); and its boundary
+//!    information) differs from the model in harmless ways: ENOSYS for number -1 on i386,
+//!    aarch64 and arm and, when x32 is listed, on x86_64 (ocinit returns the default action
+//!    there, as libseccomp does); ENOSYS for x86_64 numbers 0x80000000..=0xbfffffff (bit 30
+//!    clear: invalid numbers, where ocinit and libseccomp kill as for x32 when x32 is not
+//!    listed); and its boundary
 //!    uses libseccomp's tables: lower when the profile names calls libseccomp does not know,
 //!    and on i386 the socket/IPC calls resolve to `socketcall`/`ipc`, so with few names runc
 //!    returns ENOSYS for a direct socket call the profile allows (`ops.json`, i386 360).
@@ -45,39 +61,105 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
+use std::io::Write as _;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use common::bpf::{self, Data, sock_filter};
 use linux_raw_sys::ptrace::{
-    AUDIT_ARCH_I386, AUDIT_ARCH_X86_64, SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW,
-    SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS, SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG,
-    SECCOMP_RET_TRACE, SECCOMP_RET_TRAP, SECCOMP_RET_USER_NOTIF,
+    AUDIT_ARCH_AARCH64, AUDIT_ARCH_ARM, AUDIT_ARCH_I386, AUDIT_ARCH_X86_64,
+    SECCOMP_RET_ACTION_FULL, SECCOMP_RET_ALLOW, SECCOMP_RET_ERRNO, SECCOMP_RET_KILL_PROCESS,
+    SECCOMP_RET_KILL_THREAD, SECCOMP_RET_LOG, SECCOMP_RET_TRACE, SECCOMP_RET_TRAP,
+    SECCOMP_RET_USER_NOTIF,
 };
 use ocinit::json::{Kind, MAX_DEPTH, Value, validate};
 use ocinit::protocol::Log;
-use ocinit::seccomp::syscalls::family;
+use ocinit::seccomp::Family;
+use ocinit::seccomp::syscalls;
 
 const DOCKER: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
     "/../shared/testdata/seccomp/docker-default-amd64.oci.json"
 );
+/// Docker's profile as Docker on arm64 hands it to runc, in `tests/seccomp/`. Derived from the
+/// moby-format `../shared/testdata/seccomp/default.json` as the amd64 one is (moby's
+/// setupSeccomp with Docker's 14 default capabilities and a new kernel): archMap's
+/// `SCMP_ARCH_AARCH64` + `SCMP_ARCH_ARM`, the rules without includes/excludes, the one whose
+/// `includes.arches` has `arm64` (ARM's `breakpoint`, `cacheflush`, `set_tls`...), and the
+/// capability rules that hold for the default capabilities (`chroot`; `clone`'s flag check and
+/// `clone3`'s ENOSYS, excluded only with CAP_SYS_ADMIN). The same derivation reproduces the
+/// amd64 file byte for byte.
+const DOCKER_ARM64: &str = "docker-default-arm64.oci.json";
 const PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp");
 const SCRIPT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/seccomp_libseccomp.py");
 const PYTHON: &str = "/usr/bin/python3";
 
 const X32_BIT: u32 = 0x4000_0000;
+/// ARM's private syscalls (`__ARM_NR_BASE`): `breakpoint` is 0xf0001 ... `get_tls` 0xf0006.
+const ARM_PRIVATE: u32 = 0xf_0000;
 const ENOSYS: u32 = 38;
 /// An architecture no section matches.
 const BOGUS_ARCH: u32 = 0x1234_5678;
-const ARCHES: [u32; 3] = [AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, BOGUS_ARCH];
 
-/// The ABIs in ocinit's order: x86_64, x32, i386.
-const ABI_NAMES: [&str; 3] = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"];
+/// The ABIs of a family in ocinit's order, native first (x86: x86_64, x32, i386; arm: aarch64,
+/// arm). Index 0, the native ABI, is the only one that compares 64-bit arguments.
+const X86_ABI_NAMES: [&str; 3] = ["SCMP_ARCH_X86_64", "SCMP_ARCH_X32", "SCMP_ARCH_X86"];
+const ARM_ABI_NAMES: [&str; 2] = ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"];
+const NATIVE: usize = 0;
 const X86_64: usize = 0;
 const X32: usize = 1;
 const I386: usize = 2;
+const AARCH64: usize = 0;
+const ARM: usize = 1;
+/// The most ABIs a family has: per-ABI arrays are this long, unused slots `None`/`false`.
+const MAX_ABIS: usize = 3;
+
+fn abi_names(family: Family) -> &'static [&'static str] {
+    match family {
+        Family::X86 => &X86_ABI_NAMES,
+        Family::Arm => &ARM_ABI_NAMES,
+    }
+}
+
+/// An ABI's name without `SCMP_ARCH_`.
+fn abi_name(family: Family, abi: usize) -> &'static str {
+    abi_names(family)[abi].trim_start_matches("SCMP_ARCH_")
+}
+
+/// The family's name for `seccomp_libseccomp.py --family`.
+fn family_name(family: Family) -> &'static str {
+    match family {
+        Family::X86 => "x86",
+        Family::Arm => "arm",
+    }
+}
+
+/// Each ABI of the family with the audit arch the kernel reports for it.
+fn audit_arches(family: Family) -> &'static [(usize, u32)] {
+    match family {
+        Family::X86 => &[
+            (X86_64, AUDIT_ARCH_X86_64),
+            (X32, AUDIT_ARCH_X86_64),
+            (I386, AUDIT_ARCH_I386),
+        ],
+        Family::Arm => &[(AARCH64, AUDIT_ARCH_AARCH64), (ARM, AUDIT_ARCH_ARM)],
+    }
+}
+
+/// The architectures the differential test tries: the family's, and ones no section matches
+/// (arm also tries x86_64's, a real arch of another family).
+fn arches(family: Family) -> &'static [u32] {
+    match family {
+        Family::X86 => &[AUDIT_ARCH_X86_64, AUDIT_ARCH_I386, BOGUS_ARCH],
+        Family::Arm => &[
+            AUDIT_ARCH_AARCH64,
+            AUDIT_ARCH_ARM,
+            AUDIT_ARCH_X86_64,
+            BOGUS_ARCH,
+        ],
+    }
+}
 
 // ---------------------------------------------------------------------------------------------
 // The profile, read independently of the compiler.
@@ -100,11 +182,11 @@ struct Rule {
 #[derive(Debug)]
 struct Profile {
     name: String,
-    path: PathBuf,
+    family: Family,
     json: Vec<u8>,
     default: u32,
     /// ABIs in the filter (the native one always).
-    abis: [bool; 3],
+    abis: [bool; MAX_ABIS],
     rules: Vec<Rule>,
 }
 
@@ -136,30 +218,37 @@ fn action(name: &str, errno: Option<u64>) -> u32 {
     }
 }
 
-fn load(path: &Path) -> Profile {
-    let json = std::fs::read(path).unwrap_or_else(|e| {
+fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| {
         panic!(
             "{}: {e} (the shared testdata sits beside the clone)",
             path.display()
         )
-    });
+    })
+}
+
+fn load(path: &Path, family: Family) -> Profile {
+    let name = path.file_stem().unwrap().to_string_lossy().into_owned();
+    parse(name, read(path), family)
+}
+
+fn parse(name: String, json: Vec<u8>, family: Family) -> Profile {
     validate(&json, MAX_DEPTH).expect("valid JSON");
     let root = Value::root(&json);
     let default = action(
         &text(field(root, "defaultAction").expect("defaultAction")),
         field(root, "defaultErrnoRet").map(number),
     );
-    let mut listed = [false; 3];
+    let mut abis = [false; MAX_ABIS];
     for a in field(root, "architectures")
         .into_iter()
         .flat_map(|v| v.elements())
     {
-        if let Some(i) = ABI_NAMES.iter().position(|n| *n == text(a)) {
-            listed[i] = true;
+        if let Some(i) = abi_names(family).iter().position(|n| *n == text(a)) {
+            abis[i] = true;
         }
     }
-    let mut abis = listed;
-    abis[X86_64] = true;
+    abis[NATIVE] = true;
     let mut rules = Vec::new();
     for r in field(root, "syscalls")
         .into_iter()
@@ -189,25 +278,80 @@ fn load(path: &Path) -> Profile {
         });
     }
     Profile {
-        name: path.file_stem().unwrap().to_string_lossy().into_owned(),
-        path: path.to_path_buf(),
-        json: json.clone(),
+        name,
+        family,
+        json,
         default,
         abis,
         rules,
     }
 }
 
-/// The profiles of the differential test: Docker's and every `tests/seccomp/*.json`.
-fn profiles() -> Vec<Profile> {
+/// An x86 profile for the arm family: `architectures` mapped x86_64 -> aarch64, x86 -> arm,
+/// x32 dropped, and the other way round (a foreign arch stays foreign); the rest of the text
+/// untouched.
+fn to_arm(json: &[u8]) -> Vec<u8> {
+    let text = std::str::from_utf8(json).expect("UTF-8 profile");
+    let Some(key) = text.find("\"architectures\"") else {
+        return json.to_vec();
+    };
+    let open = key + text[key..].find('[').expect("architectures [");
+    let close = open + text[open..].find(']').expect("architectures ]");
+    let mapped: Vec<&str> = text[open + 1..close]
+        .split(',')
+        .map(|a| a.trim().trim_matches('"'))
+        .filter(|a| !a.is_empty())
+        .filter_map(|a| match a {
+            "SCMP_ARCH_X86_64" => Some("\"SCMP_ARCH_AARCH64\""),
+            "SCMP_ARCH_X86" => Some("\"SCMP_ARCH_ARM\""),
+            "SCMP_ARCH_X32" => None,
+            "SCMP_ARCH_AARCH64" => Some("\"SCMP_ARCH_X86_64\""),
+            "SCMP_ARCH_ARM" => Some("\"SCMP_ARCH_X86\""),
+            other => panic!("to_arm: architecture {other}"),
+        })
+        .collect();
+    format!(
+        "{}[{}]{}",
+        &text[..open],
+        mapped.join(", "),
+        &text[close + 1..]
+    )
+    .into_bytes()
+}
+
+/// The small profiles, `tests/seccomp/*.json` but Docker's.
+fn small_profiles() -> Vec<PathBuf> {
     let mut paths: Vec<PathBuf> = std::fs::read_dir(PROFILES)
         .expect("tests/seccomp")
         .map(|e| e.expect("dir entry").path())
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .filter(|p| !p.ends_with(DOCKER_ARM64))
         .collect();
     paths.sort();
-    let mut out = vec![load(Path::new(DOCKER))];
-    out.extend(paths.iter().map(|p| load(p)));
+    paths
+}
+
+/// The family's Docker profile.
+fn docker(family: Family) -> Profile {
+    match family {
+        Family::X86 => load(Path::new(DOCKER), family),
+        Family::Arm => load(&Path::new(PROFILES).join(DOCKER_ARM64), family),
+    }
+}
+
+/// The profiles of the differential test: the family's Docker profile, and every small one
+/// (for arm with its architectures mapped, named `NAME-arm`).
+fn profiles(family: Family) -> Vec<Profile> {
+    let mut out = vec![docker(family)];
+    for path in small_profiles() {
+        out.push(match family {
+            Family::X86 => load(&path, family),
+            Family::Arm => {
+                let stem = path.file_stem().unwrap().to_string_lossy();
+                parse(format!("{stem}-arm"), to_arm(&read(&path)), family)
+            }
+        });
+    }
     out
 }
 
@@ -219,27 +363,48 @@ fn fnv1a(name: &str) -> u64 {
     h
 }
 
-/// `name`'s number on each ABI by ocinit's tables (x32 with its 0x40000000 bit).
-fn numbers(name: &str) -> [Option<u32>; 3] {
-    let Ok(i) = family::NAME_HASH.binary_search(&fnv1a(name)) else {
-        return [None; 3];
-    };
-    let get =
-        |table: &[u16], base: u32| (table[i] != family::ABSENT).then(|| base + u32::from(table[i]));
-    [
-        get(&family::X86_64, 0),
-        get(&family::X32, X32_BIT),
-        get(&family::I386, 0),
-    ]
+/// `name`'s number on each ABI of `family` by ocinit's tables (x32 with its 0x40000000 bit).
+fn numbers(family: Family, name: &str) -> [Option<u32>; MAX_ABIS] {
+    let hash = fnv1a(name);
+    match family {
+        Family::X86 => {
+            use syscalls::x86 as t;
+            let Ok(i) = t::NAME_HASH.binary_search(&hash) else {
+                return [None; MAX_ABIS];
+            };
+            let get = |table: &[u16], base: u32| {
+                (table[i] != t::ABSENT).then(|| base + u32::from(table[i]))
+            };
+            [get(&t::X86_64, 0), get(&t::X32, X32_BIT), get(&t::I386, 0)]
+        }
+        Family::Arm => {
+            use syscalls::arm as t;
+            let Ok(i) = t::NAME_HASH.binary_search(&hash) else {
+                return [None; MAX_ABIS];
+            };
+            let get = |table: &[u32]| (table[i] != t::ABSENT).then_some(table[i]);
+            [get(&t::AARCH64), get(&t::ARM), None]
+        }
+    }
 }
 
 impl Profile {
+    /// `name`'s numbers in the profile's family.
+    fn numbers(&self, name: &str) -> [Option<u32>; MAX_ABIS] {
+        numbers(self.family, name)
+    }
+
+    /// The profile's ABIs with their audit arches.
+    fn audit_arches(&self) -> &'static [(usize, u32)] {
+        audit_arches(self.family)
+    }
+
     /// The largest number the profile names on each ABI (any rule, as runc's stub).
-    fn largest(&self) -> [Option<u32>; 3] {
-        let mut max = [None; 3];
+    fn largest(&self) -> [Option<u32>; MAX_ABIS] {
+        let mut max = [None; MAX_ABIS];
         for r in &self.rules {
             for n in &r.names {
-                for (abi, nr) in numbers(n).into_iter().enumerate() {
+                for (abi, nr) in self.numbers(n).into_iter().enumerate() {
                     if let Some(nr) = nr {
                         max[abi] = Some(max[abi].map_or(nr, |m: u32| m.max(nr)));
                     }
@@ -265,15 +430,16 @@ impl Profile {
     /// Conditions of the live rules on (abi, nr).
     fn conditions(&self, abi: usize, nr: u32) -> Vec<&Cond> {
         self.live()
-            .filter(|r| r.names.iter().any(|n| numbers(n)[abi] == Some(nr)))
+            .filter(|r| r.names.iter().any(|n| self.numbers(n)[abi] == Some(nr)))
             .flat_map(|r| r.args.iter())
             .collect()
     }
 }
 
-/// Whether `c` holds for `arg` on `abi` (32-bit ABIs compare the low words, as libseccomp).
+/// Whether `c` holds for `arg` on `abi` (32-bit ABIs, all but the native one, compare the low
+/// words, as libseccomp).
 fn holds(c: &Cond, abi: usize, arg: u64) -> bool {
-    let w = |v: u64| if abi == X86_64 { v } else { v & 0xffff_ffff };
+    let w = |v: u64| if abi == NATIVE { v } else { v & 0xffff_ffff };
     let (a, v) = (w(arg), w(c.value));
     match c.op.as_str() {
         "SCMP_CMP_NE" => a != v,
@@ -294,7 +460,7 @@ impl Profile {
     fn ambiguous(&self, abi: usize, nr: u32, args: &[u64; 6]) -> bool {
         let mut actions = BTreeSet::new();
         for r in self.live() {
-            if !r.names.iter().any(|n| numbers(n)[abi] == Some(nr)) {
+            if !r.names.iter().any(|n| self.numbers(n)[abi] == Some(nr)) {
                 continue;
             }
             if r.args.is_empty() {
@@ -318,16 +484,27 @@ impl Profile {
         }
         actions.len() > 1
     }
-}
 
-/// The ABI a (arch, nr) pair belongs to, for the stub model; None for -1 and foreign arches.
-fn abi_of(arch: u32, nr: u32) -> Option<usize> {
-    match arch {
-        _ if nr == u32::MAX => None,
-        AUDIT_ARCH_X86_64 if nr >= X32_BIT => Some(X32),
-        AUDIT_ARCH_X86_64 => Some(X86_64),
-        AUDIT_ARCH_I386 => Some(I386),
-        _ => None,
+    /// The ABI a (arch, nr) pair belongs to, for the stub model; None for -1 and foreign
+    /// arches.
+    fn abi_of(&self, arch: u32, nr: u32) -> Option<usize> {
+        match (self.family, arch) {
+            _ if nr == u32::MAX => None,
+            (Family::X86, AUDIT_ARCH_X86_64) if nr >= X32_BIT => Some(X32),
+            (Family::X86, AUDIT_ARCH_X86_64) => Some(X86_64),
+            (Family::X86, AUDIT_ARCH_I386) => Some(I386),
+            (Family::Arm, AUDIT_ARCH_AARCH64) => Some(AARCH64),
+            (Family::Arm, AUDIT_ARCH_ARM) => Some(ARM),
+            _ => None,
+        }
+    }
+
+    /// Whether the filter has a section for `arch` (the native arch's always, a compat one's
+    /// when listed).
+    fn has_section(&self, arch: u32) -> bool {
+        self.audit_arches()
+            .iter()
+            .any(|&(abi, audit)| audit == arch && (abi == NATIVE || self.abis[abi]))
     }
 }
 
@@ -348,8 +525,9 @@ fn compile(p: &Profile) -> Vec<sock_filter> {
         fd: None,
         debug: false,
     };
-    let filter = ocinit::seccomp::compile(Value::root(&p.json), false, &log, &mut buf)
-        .unwrap_or_else(|e| panic!("{}: ocinit refused the profile: {e:?}", p.name));
+    let filter =
+        ocinit::seccomp::compile_for(p.family, Value::root(&p.json), false, &log, &mut buf)
+            .unwrap_or_else(|e| panic!("{}: ocinit refused the profile: {e:?}", p.name));
     let prog = filter.program.to_vec();
     assert_program(&p.name, &prog);
     prog
@@ -375,7 +553,7 @@ struct Report {
     max: BTreeMap<String, u32>,
     unresolved: Vec<String>,
     /// Every name's numbers in libseccomp's tables, in ocinit's ABI order.
-    names: BTreeMap<String, [Option<u32>; 3]>,
+    names: BTreeMap<String, [Option<u32>; MAX_ABIS]>,
 }
 
 /// True when `/usr/bin/python3` can import libseccomp's bindings; else skip with a reason,
@@ -412,7 +590,22 @@ fn libseccomp(p: &Profile, optimize: bool) -> (Vec<sock_filter>, Report) {
     if optimize {
         cmd.arg("--optimize");
     }
-    let o = cmd.arg(&p.path).arg(&out).output().expect("run python3");
+    // The profile on stdin: the arm family's small profiles exist only in memory.
+    let mut child = cmd
+        .args(["--family", family_name(p.family), "-"])
+        .arg(&out)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run python3");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(&p.json)
+        .expect("profile to python3");
+    let o = child.wait_with_output().expect("python3");
     assert!(
         o.status.success(),
         "{}: seccomp_libseccomp.py failed: {}",
@@ -433,11 +626,12 @@ fn libseccomp(p: &Profile, optimize: bool) -> (Vec<sock_filter>, Report) {
                     .insert((*arch).to_string(), nr.parse().expect("nr"));
             }
             ["unresolved", name] => report.unresolved.push((*name).to_string()),
-            ["name", name, x86_64, x32, x86] => {
-                let nr = |w: &str| (w != "-").then(|| w.parse::<u32>().expect("nr"));
-                report
-                    .names
-                    .insert((*name).to_string(), [nr(x86_64), nr(x32), nr(x86)]);
+            ["name", name, nrs @ ..] if nrs.len() == abi_names(p.family).len() => {
+                let mut v = [None; MAX_ABIS];
+                for (slot, w) in v.iter_mut().zip(nrs) {
+                    *slot = (*w != "-").then(|| w.parse::<u32>().expect("nr"));
+                }
+                report.names.insert((*name).to_string(), v);
             }
             ["rules", _] => {}
             _ => panic!("unexpected report line {line:?}"),
@@ -450,8 +644,32 @@ fn libseccomp(p: &Profile, optimize: bool) -> (Vec<sock_filter>, Report) {
 // The differential test.
 
 /// The syscall numbers tried on every arch.
-fn numbers_to_try() -> Vec<u32> {
+fn numbers_to_try(family: Family) -> Vec<u32> {
     let mut v: Vec<u32> = (0..=600).collect();
+    if family == Family::Arm {
+        // ARM's private calls and their neighbours (the kernel's private range is 0xf0000 to
+        // 0xf07ff), and OABI's base (an EABI task's 0x900000 + n is just a large number).
+        v.extend(ARM_PRIVATE..=ARM_PRIVATE + 0x10);
+        v.extend([
+            ARM_PRIVATE - 1,
+            0xf_07ff,
+            0xf_0800,
+            0x90_0000,
+            0x90_0001,
+            X32_BIT,
+            X32_BIT + 1,
+            0x7fff_ffff,
+            0x8000_0000,
+            0xffff_fffd,
+            0xffff_fffe,
+            0xffff_ffff,
+            1000,
+            4096,
+            65535,
+            65536,
+        ]);
+        return v;
+    }
     v.extend(X32_BIT..=X32_BIT + 600);
     v.extend([
         0x3fff_fffe,
@@ -597,8 +815,12 @@ const IPC_CALLS: [&str; 12] = [
     "shmctl",
 ];
 
-/// The i386 multiplexer numbers libseccomp (and ocinit) add rules to.
+/// The i386 multiplexer numbers libseccomp (and ocinit) add rules to (none on arm: EABI has
+/// direct socket and IPC calls).
 fn multiplexed(p: &Profile) -> BTreeSet<u32> {
+    if p.family != Family::X86 {
+        return BTreeSet::new();
+    }
     let names: BTreeSet<&str> = p
         .live()
         .flat_map(|r| r.names.iter().map(String::as_str))
@@ -614,12 +836,12 @@ fn multiplexed(p: &Profile) -> BTreeSet<u32> {
 }
 
 /// The expected return value: libseccomp's with runc's stub.
-fn expected(p: &Profile, largest: &[Option<u32>; 3], arch: u32, nr: u32, lib: u32) -> u32 {
-    if arch == AUDIT_ARCH_X86_64 || (arch == AUDIT_ARCH_I386 && p.abis[I386]) {
+fn expected(p: &Profile, largest: &[Option<u32>; MAX_ABIS], arch: u32, nr: u32, lib: u32) -> u32 {
+    if p.has_section(arch) {
         if nr == u32::MAX {
             return p.default;
         }
-        if let Some(abi) = abi_of(arch, nr)
+        if let Some(abi) = p.abi_of(arch, nr)
             && p.stub()
             && p.abis[abi]
             && largest[abi].is_some_and(|max| nr > max)
@@ -668,6 +890,8 @@ fn arch_name(arch: u32) -> &'static str {
     match arch {
         AUDIT_ARCH_X86_64 => "x86_64",
         AUDIT_ARCH_I386 => "i386",
+        AUDIT_ARCH_AARCH64 => "aarch64",
+        AUDIT_ARCH_ARM => "arm",
         _ => "bogus",
     }
 }
@@ -679,7 +903,10 @@ fn differential_against_libseccomp() {
     }
     let mut failures = Vec::new();
     let mut total = 0usize;
-    for p in profiles() {
+    for p in profiles(Family::X86)
+        .into_iter()
+        .chain(profiles(Family::Arm))
+    {
         let ours = compile(&p);
         let (lib, report) = libseccomp(&p, false);
         // runc enables libseccomp's binary tree for profiles of more than 32 names: the same
@@ -694,18 +921,19 @@ fn differential_against_libseccomp() {
         let mut excluded: BTreeMap<(usize, u32), &str> = BTreeMap::new();
         let mut table_differences = Vec::new();
         for (name, theirs) in &report.names {
-            let ours = numbers(name);
-            for abi in 0..3 {
+            let ours = p.numbers(name);
+            for abi in 0..abi_names(p.family).len() {
                 // i386 socket and IPC calls resolve to their multiplexer in libseccomp; its
                 // filter checks the direct number too (difference 2 covers the multiplexer).
-                let muxed =
-                    SOCKETCALLS.contains(&name.as_str()) || IPC_CALLS.contains(&name.as_str());
-                if ours[abi] == theirs[abi] || (abi == I386 && muxed) {
+                let muxed = p.family == Family::X86
+                    && abi == I386
+                    && (SOCKETCALLS.contains(&name.as_str()) || IPC_CALLS.contains(&name.as_str()));
+                if ours[abi] == theirs[abi] || muxed {
                     continue;
                 }
                 table_differences.push(format!(
                     "{name} on {}: ocinit {:?}, libseccomp {:?}",
-                    ABI_NAMES[abi].trim_start_matches("SCMP_ARCH_"),
+                    abi_name(p.family, abi),
                     ours[abi],
                     theirs[abi]
                 ));
@@ -718,12 +946,12 @@ fn differential_against_libseccomp() {
         // Per documented difference: cases not compared, and how many of them differ.
         let mut excused: BTreeMap<&str, (usize, usize, Vec<String>)> = BTreeMap::new();
         let mut disagreements: BTreeMap<(u32, u32), Vec<String>> = BTreeMap::new();
-        for arch in ARCHES {
-            for nr in numbers_to_try() {
-                let abi = abi_of(arch, nr);
+        for &arch in arches(p.family) {
+            for nr in numbers_to_try(p.family) {
+                let abi = p.abi_of(arch, nr);
                 let excluded_nr = abi.and_then(|abi| excluded.get(&(abi, nr)).copied());
                 let mut vectors = abi.map_or_else(|| vec![[0; 6]], |abi| arg_vectors(&p, abi, nr));
-                if multiplexed(&p).contains(&nr) && abi == Some(I386) {
+                if multiplexed(&p).contains(&nr) && p.family == Family::X86 && abi == Some(I386) {
                     // The multiplexer's call number (SYS_SOCKET = 1..., SEMOP = 1...).
                     vectors.extend((0..=24).map(|call| [call, 0, 0, 0, 0, 0]));
                 }
@@ -830,16 +1058,119 @@ fn differential_against_libseccomp() {
     );
 }
 
+/// ARM's private calls and the ENOSYS boundary, checked on ocinit's program alone (the
+/// differential test compares the same numbers with libseccomp + the stub model, and prints
+/// where runc's real stub differs: nowhere in these ranges).
+#[test]
+fn arm_private_calls() {
+    let run =
+        |prog: &[sock_filter], arch: u32, nr: u32| bpf::run(prog, &Data::new(arch, nr, [0; 6])).0;
+    let eperm = SECCOMP_RET_ERRNO | 1;
+    let enosys = SECCOMP_RET_ERRNO | ENOSYS;
+
+    // Docker's arm64 profile names `breakpoint`, `cacheflush` and `set_tls`.
+    let p = docker(Family::Arm);
+    let prog = compile(&p);
+    let regular = p
+        .rules
+        .iter()
+        .flat_map(|r| &r.names)
+        .filter_map(|n| p.numbers(n)[ARM])
+        .filter(|&nr| nr < ARM_PRIVATE)
+        .max()
+        .expect("ARM numbers");
+    let aarch64 = p.largest()[AARCH64].expect("aarch64 numbers");
+    for (arch, nr, want) in [
+        (AUDIT_ARCH_ARM, 0xf_0001, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_ARM, 0xf_0002, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_ARM, 0xf_0005, SECCOMP_RET_ALLOW),
+        // `usr26`, `usr32`: unnamed, below the boundary.
+        (AUDIT_ARCH_ARM, 0xf_0003, eperm),
+        (AUDIT_ARCH_ARM, 0xf_0004, eperm),
+        // Between the last regular call and the private range: below the boundary too.
+        (AUDIT_ARCH_ARM, regular + 1, eperm),
+        (AUDIT_ARCH_ARM, 0xe_ffff, eperm),
+        (AUDIT_ARCH_ARM, ARM_PRIVATE, eperm),
+        // `get_tls` and beyond: above `set_tls`.
+        (AUDIT_ARCH_ARM, 0xf_0006, enosys),
+        (AUDIT_ARCH_ARM, 0xf_07ff, enosys),
+        (AUDIT_ARCH_ARM, 0x90_0000, enosys),
+        (AUDIT_ARCH_ARM, u32::MAX, eperm),
+        // aarch64 has no private calls: its boundary is its own largest number.
+        (AUDIT_ARCH_AARCH64, aarch64, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_AARCH64, aarch64 + 1, enosys),
+        (AUDIT_ARCH_AARCH64, 0xf_0001, enosys),
+        (AUDIT_ARCH_AARCH64, u32::MAX, eperm),
+        (AUDIT_ARCH_X86_64, 0, SECCOMP_RET_KILL_THREAD),
+        (AUDIT_ARCH_I386, 0, SECCOMP_RET_KILL_THREAD),
+    ] {
+        assert_eq!(
+            bpf::action_name(run(&prog, arch, nr)),
+            bpf::action_name(want),
+            "{}: {} nr {nr:#x}",
+            p.name,
+            arch_name(arch)
+        );
+    }
+
+    // Without private names ARM's boundary is its largest regular number.
+    let p = parse(
+        "read-write".to_string(),
+        br#"{"defaultAction": "SCMP_ACT_ERRNO",
+            "architectures": ["SCMP_ARCH_AARCH64", "SCMP_ARCH_ARM"],
+            "syscalls": [{"names": ["read", "write"], "action": "SCMP_ACT_ALLOW"}]}"#
+            .to_vec(),
+        Family::Arm,
+    );
+    let prog = compile(&p);
+    for (arch, nr, want) in [
+        (AUDIT_ARCH_ARM, 2, eperm),
+        (AUDIT_ARCH_ARM, 3, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_ARM, 4, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_ARM, 5, enosys),
+        (AUDIT_ARCH_ARM, 0xf_0005, enosys),
+        (AUDIT_ARCH_AARCH64, 63, SECCOMP_RET_ALLOW),
+        (AUDIT_ARCH_AARCH64, 65, enosys),
+    ] {
+        assert_eq!(
+            bpf::action_name(run(&prog, arch, nr)),
+            bpf::action_name(want),
+            "{}: {} nr {nr:#x}",
+            p.name,
+            arch_name(arch)
+        );
+    }
+
+    // ARM unlisted: killed, private numbers included.
+    let p = parse(
+        "native-only".to_string(),
+        br#"{"defaultAction": "SCMP_ACT_ERRNO",
+            "syscalls": [{"names": ["set_tls", "read"], "action": "SCMP_ACT_ALLOW"}]}"#
+            .to_vec(),
+        Family::Arm,
+    );
+    let prog = compile(&p);
+    for nr in [3, 0xf_0005] {
+        assert_eq!(
+            run(&prog, AUDIT_ARCH_ARM, nr),
+            SECCOMP_RET_KILL_THREAD,
+            "ARM unlisted, nr {nr:#x}"
+        );
+    }
+    assert_eq!(run(&prog, AUDIT_ARCH_AARCH64, 63), SECCOMP_RET_ALLOW);
+    assert_eq!(run(&prog, AUDIT_ARCH_AARCH64, 64), enosys);
+}
+
 // ---------------------------------------------------------------------------------------------
 // The kernel's action cache, and instructions executed.
 
 /// For each ABI, the action of the first unconditional live rule per number (what decides the
 /// call by number alone), from the profile.
-fn unconditional(p: &Profile) -> [BTreeMap<u32, u32>; 3] {
-    let mut out: [BTreeMap<u32, u32>; 3] = Default::default();
+fn unconditional(p: &Profile) -> [BTreeMap<u32, u32>; MAX_ABIS] {
+    let mut out: [BTreeMap<u32, u32>; MAX_ABIS] = Default::default();
     for r in p.live().filter(|r| r.args.is_empty()) {
         for n in &r.names {
-            for (abi, nr) in numbers(n).into_iter().enumerate() {
+            for (abi, nr) in p.numbers(n).into_iter().enumerate() {
                 if let Some(nr) = nr {
                     out[abi].entry(nr).or_insert(r.action);
                 }
@@ -849,20 +1180,23 @@ fn unconditional(p: &Profile) -> [BTreeMap<u32, u32>; 3] {
     out
 }
 
-#[test]
-fn docker_profile_is_constant_allow() {
-    let p = load(Path::new(DOCKER));
+/// Whether the kernel's action cache could hold `nr`: its bitmaps cover the arch's syscall
+/// table only, and ARM's private calls (0xf0001...) lie beyond it: the kernel always runs the
+/// filter for them, whatever the filter looks like. (x32's numbers lie beyond x86_64's bitmap
+/// too, but share its tree: checked all the same.)
+fn cacheable(family: Family, nr: u32) -> bool {
+    family != Family::Arm || nr < ARM_PRIVATE
+}
+
+fn docker_profile_is_constant_allow(family: Family) {
+    let p = docker(family);
     let prog = compile(&p);
     let uncond = unconditional(&p);
     let mut missing = Vec::new();
     let mut checked = 0;
-    for (abi, arch) in [
-        (X86_64, AUDIT_ARCH_X86_64),
-        (X32, AUDIT_ARCH_X86_64),
-        (I386, AUDIT_ARCH_I386),
-    ] {
+    for &(abi, arch) in p.audit_arches() {
         for (&nr, &act) in &uncond[abi] {
-            if act != SECCOMP_RET_ALLOW {
+            if act != SECCOMP_RET_ALLOW || !cacheable(family, nr) {
                 continue;
             }
             checked += 1;
@@ -870,38 +1204,55 @@ fn docker_profile_is_constant_allow() {
             if got != Some(SECCOMP_RET_ALLOW) {
                 missing.push(format!(
                     "{} nr {nr}: {:?}",
-                    ABI_NAMES[abi],
+                    abi_name(family, abi),
                     got.map(bpf::action_name)
                 ));
             }
         }
     }
-    println!("{checked} unconditionally allowed (ABI, number) pairs checked");
+    println!(
+        "{}: {checked} unconditionally allowed (ABI, number) pairs checked",
+        p.name
+    );
     assert!(
         missing.is_empty(),
-        "not constant ALLOW for the kernel's cache: {missing:#?}"
+        "{}: not constant ALLOW for the kernel's cache: {missing:#?}",
+        p.name
     );
     // A call with argument conditions must not be constant (it would skip the checks).
-    for (abi, arch) in [(X86_64, AUDIT_ARCH_X86_64), (I386, AUDIT_ARCH_I386)] {
+    for &(abi, arch) in p.audit_arches() {
         for r in p.live().filter(|r| !r.args.is_empty()) {
             for n in &r.names {
-                let Some(nr) = numbers(n)[abi] else { continue };
+                let Some(nr) = p.numbers(n)[abi] else {
+                    continue;
+                };
                 if uncond[abi].contains_key(&nr) {
                     continue;
                 }
                 assert_eq!(
                     bpf::const_action(&prog, arch, nr),
                     None,
-                    "{n} ({}) has argument conditions but is constant",
-                    ABI_NAMES[abi]
+                    "{}: {n} ({}) has argument conditions but is constant",
+                    p.name,
+                    abi_name(family, abi)
                 );
             }
         }
     }
 }
 
-/// runc's -ENOSYS stub (patchbpf's generateEnosysStub, arch order fixed: x86_64 then i386)
-/// in front of libseccomp's program: runc's real program, for the instruction counts and
+#[test]
+fn docker_profile_is_constant_allow_x86() {
+    docker_profile_is_constant_allow(Family::X86);
+}
+
+#[test]
+fn docker_profile_is_constant_allow_arm() {
+    docker_profile_is_constant_allow(Family::Arm);
+}
+
+/// runc's -ENOSYS stub (patchbpf's generateEnosysStub, arch order fixed: native first) in
+/// front of libseccomp's program: runc's real program, for the instruction counts and
 /// difference 3. `max` are libseccomp's largest numbers (runc's findLastSyscalls, which adds
 /// the native arch to the listed ones).
 fn runc_program(p: &Profile, lib: &[sock_filter], max: &BTreeMap<String, u32>) -> Vec<sock_filter> {
@@ -920,10 +1271,6 @@ fn runc_program(p: &Profile, lib: &[sock_filter], max: &BTreeMap<String, u32>) -
     const JSET: u32 = 0x45;
     const JA: u32 = 0x05;
     const RET: u32 = 0x06;
-    // runc adds the native arch to the listed ones.
-    let x86_64 = max.get("SCMP_ARCH_X86_64");
-    let x32 = p.abis[X32].then(|| max.get("SCMP_ARCH_X32")).flatten();
-    let i386 = p.abis[I386].then(|| max.get("SCMP_ARCH_X86")).flatten();
     // Sections, each jumping to "enosys" or "filter" (resolved below).
     enum J {
         Enosys,
@@ -932,39 +1279,60 @@ fn runc_program(p: &Profile, lib: &[sock_filter], max: &BTreeMap<String, u32>) -
     }
     /// An instruction of a section: opcode, true and false targets, K.
     type Insn = (u32, J, J, u32);
+    // The largest number of a listed ABI (the native one always).
+    let largest = |abi: usize| {
+        p.abis[abi]
+            .then(|| max.get(abi_names(p.family)[abi]))
+            .flatten()
+    };
+    // The section of an audit arch with one ABI: above the largest number, ENOSYS.
+    let simple = |max: u32| -> Vec<Insn> {
+        vec![
+            (LD, J::Next(0), J::Next(0), 0),
+            (JGT, J::Enosys, J::Next(0), max),
+            (JA, J::Filter, J::Filter, 0),
+        ]
+    };
     let mut sections: Vec<(u32, Vec<Insn>)> = Vec::new();
-    if x86_64.is_some() || x32.is_some() {
-        let mut s = vec![(LD, J::Next(0), J::Next(0), 0)];
-        match (x86_64, x32) {
-            (Some(&a), Some(&b)) => s.extend([
-                (JSET, J::Next(1), J::Next(0), X32_BIT),
-                (JGT, J::Enosys, J::Next(1), a),
-                (JGT, J::Enosys, J::Next(0), b),
-                (JA, J::Filter, J::Filter, 0),
-            ]),
-            (Some(&a), None) => s.extend([
-                (JSET, J::Next(1), J::Next(0), X32_BIT),
-                (JGT, J::Enosys, J::Next(0), a),
-                (JA, J::Filter, J::Filter, 0),
-            ]),
-            (None, Some(&b)) => s.extend([
-                (JSET, J::Next(0), J::Next(1), X32_BIT),
-                (JGT, J::Enosys, J::Next(0), b),
-                (JA, J::Filter, J::Filter, 0),
-            ]),
-            (None, None) => unreachable!(),
+    match p.family {
+        Family::X86 => {
+            let x86_64 = largest(X86_64);
+            let x32 = largest(X32);
+            let i386 = largest(I386);
+            if x86_64.is_some() || x32.is_some() {
+                let mut s = vec![(LD, J::Next(0), J::Next(0), 0)];
+                match (x86_64, x32) {
+                    (Some(&a), Some(&b)) => s.extend([
+                        (JSET, J::Next(1), J::Next(0), X32_BIT),
+                        (JGT, J::Enosys, J::Next(1), a),
+                        (JGT, J::Enosys, J::Next(0), b),
+                        (JA, J::Filter, J::Filter, 0),
+                    ]),
+                    (Some(&a), None) => s.extend([
+                        (JSET, J::Next(1), J::Next(0), X32_BIT),
+                        (JGT, J::Enosys, J::Next(0), a),
+                        (JA, J::Filter, J::Filter, 0),
+                    ]),
+                    (None, Some(&b)) => s.extend([
+                        (JSET, J::Next(0), J::Next(1), X32_BIT),
+                        (JGT, J::Enosys, J::Next(0), b),
+                        (JA, J::Filter, J::Filter, 0),
+                    ]),
+                    (None, None) => unreachable!(),
+                }
+                sections.push((AUDIT_ARCH_X86_64, s));
+            }
+            if let Some(&a) = i386 {
+                sections.push((AUDIT_ARCH_I386, simple(a)));
+            }
         }
-        sections.push((AUDIT_ARCH_X86_64, s));
-    }
-    if let Some(&a) = i386 {
-        sections.push((
-            AUDIT_ARCH_I386,
-            vec![
-                (LD, J::Next(0), J::Next(0), 0),
-                (JGT, J::Enosys, J::Next(0), a),
-                (JA, J::Filter, J::Filter, 0),
-            ],
-        ));
+        Family::Arm => {
+            for (abi, arch) in [(AARCH64, AUDIT_ARCH_AARCH64), (ARM, AUDIT_ARCH_ARM)] {
+                if let Some(&a) = largest(abi) {
+                    sections.push((arch, simple(a)));
+                }
+            }
+        }
     }
     // Layout: ld arch; jeq per section; ja filter; sections; ret ENOSYS; filter.
     let head = 1 + sections.len() + 1;
@@ -1008,9 +1376,11 @@ fn median_max(v: &mut [usize]) -> (usize, usize) {
     (v[v.len() / 2], v[v.len() - 1])
 }
 
-#[test]
-fn instructions_executed() {
-    let p = load(Path::new(DOCKER));
+/// The family's Docker profile: instructions executed per ABI over the numbers it names, the
+/// numbers the kernel's cache can hold as ALLOW, and program lengths, for ocinit, libseccomp
+/// (plain and with its binary tree) and runc (stub + tree). Informational.
+fn instructions_executed(family: Family) {
+    let p = docker(family);
     let ours = compile(&p);
     let lib = if libseccomp_or_skip("instructions_executed (libseccomp columns)") {
         let (plain, report) = libseccomp(&p, false);
@@ -1021,20 +1391,17 @@ fn instructions_executed() {
     } else {
         None
     };
-    let mut table = String::from(
-        "Docker's profile, instructions executed over the numbers it names (args 0): median / max\n\
+    let mut table = format!(
+        "{}, instructions executed over the numbers it names (args 0): median / max\n\
          ABI      | names | ocinit  | libseccomp | libseccomp tree | runc (stub + tree)\n",
+        p.name
     );
-    for (abi, arch) in [
-        (X86_64, AUDIT_ARCH_X86_64),
-        (I386, AUDIT_ARCH_I386),
-        (X32, AUDIT_ARCH_X86_64),
-    ] {
+    for &(abi, arch) in p.audit_arches() {
         let named: BTreeSet<u32> = p
             .rules
             .iter()
             .flat_map(|r| &r.names)
-            .filter_map(|n| numbers(n)[abi])
+            .filter_map(|n| p.numbers(n)[abi])
             .collect();
         let count = |prog: &[sock_filter]| {
             let mut v: Vec<usize> = named
@@ -1047,7 +1414,7 @@ fn instructions_executed() {
         let _ = write!(
             table,
             "{:<8} | {:>5} | {}",
-            ABI_NAMES[abi].trim_start_matches("SCMP_ARCH_"),
+            abi_name(family, abi),
             named.len(),
             count(&ours)
         );
@@ -1062,18 +1429,34 @@ fn instructions_executed() {
         }
         table.push('\n');
     }
+    // x32 shares x86_64's audit arch and numbers above 0x40000000: the kernel's cache holds
+    // x86_64's table only (a 64-bit task's x32 calls always run the filter).
+    let cached: Vec<(usize, u32)> = p
+        .audit_arches()
+        .iter()
+        .copied()
+        .filter(|&(abi, _)| !(family == Family::X86 && abi == X32))
+        .collect();
     let constant = |prog: &[sock_filter]| {
         let mut n = 0;
-        for (abi, arch) in [(X86_64, AUDIT_ARCH_X86_64), (I386, AUDIT_ARCH_I386)] {
-            for nr in unconditional(&p)[abi].keys() {
-                n += usize::from(bpf::const_action(prog, arch, *nr) == Some(SECCOMP_RET_ALLOW));
+        for &(abi, arch) in &cached {
+            for &nr in unconditional(&p)[abi].keys() {
+                n += usize::from(
+                    cacheable(family, nr)
+                        && bpf::const_action(prog, arch, nr) == Some(SECCOMP_RET_ALLOW),
+                );
             }
         }
         n
     };
     let _ = write!(
         table,
-        "constant ALLOW for the kernel's cache (x86_64 + i386): ocinit {}",
+        "constant ALLOW for the kernel's cache ({}): ocinit {}",
+        cached
+            .iter()
+            .map(|&(abi, _)| abi_name(family, abi))
+            .collect::<Vec<_>>()
+            .join(" + "),
         constant(&ours)
     );
     if let Some((plain, opt, runc)) = &lib {
@@ -1098,11 +1481,24 @@ fn instructions_executed() {
     println!("{table}");
 }
 
+#[test]
+fn instructions_executed_x86() {
+    instructions_executed(Family::X86);
+}
+
+#[test]
+fn instructions_executed_arm() {
+    instructions_executed(Family::Arm);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Golden disassembly and validity.
 
 fn golden(name: &str) {
-    let p = load(&Path::new(PROFILES).join(format!("{name}.json")));
+    let p = load(
+        &Path::new(PROFILES).join(format!("{name}.json")),
+        Family::X86,
+    );
     let got = bpf::disasm(&compile(&p));
     let path = Path::new(PROFILES).join(format!("{name}.golden"));
     if std::env::var("OCINIT_BLESS").as_deref() == Ok("1") {
@@ -1129,11 +1525,14 @@ fn golden_args() {
 
 #[test]
 fn every_program_is_valid() {
-    for p in profiles() {
+    for p in profiles(Family::X86)
+        .into_iter()
+        .chain(profiles(Family::Arm))
+    {
         let prog = compile(&p);
         // Every number of every arch reaches a `ret` without leaving the program.
-        for arch in ARCHES {
-            for nr in numbers_to_try() {
+        for &arch in arches(p.family) {
+            for nr in numbers_to_try(p.family) {
                 bpf::run(&prog, &Data::new(arch, nr, [u64::MAX; 6]));
             }
         }

@@ -1,19 +1,20 @@
 #!/usr/bin/python3
 """Compile an OCI `linux.seccomp` object with libseccomp the way runc does, for tests/seccomp.rs.
 
-Usage: /usr/bin/python3 tests/seccomp_libseccomp.py [--optimize] PROFILE.json OUT.bpf
+Usage: /usr/bin/python3 tests/seccomp_libseccomp.py [--optimize] [--family x86|arm] PROFILE OUT.bpf
 
 Run it with /usr/bin/python3: Debian's python3-seccomp (the libseccomp bindings) is installed for
 the system interpreter only.
 
-PROFILE.json holds the `linux.seccomp` object itself. The translation is runc's
-(libcontainer/seccomp/seccomp_linux.go InitSeccomp + matchCall, specconv's per-name expansion):
-- the filter's default action is `defaultAction` (+ `defaultErrnoRet`); the native arch is always
-  in the filter, `architectures` add more (only x86_64, x86 and x32 are meaningful on this host;
-  the others are skipped);
+PROFILE is a JSON file holding the `linux.seccomp` object itself (`-`: read it from stdin). The
+translation is runc's (libcontainer/seccomp/seccomp_linux.go InitSeccomp + matchCall, specconv's
+per-name expansion):
+- the filter's default action is `defaultAction` (+ `defaultErrnoRet`); the family's native arch
+  is always in the filter, `architectures` add more of the family (the others are skipped: a
+  kernel of the family never reports them);
 - libseccomp's NNP attribute is off (runc sets no_new_privs itself);
 - each name of each rule is its own rule; a rule whose action (+ errno) equals the default is
-  skipped; a name libseccomp cannot resolve for the native arch is skipped;
+  skipped; a name libseccomp cannot resolve for the family's native arch is skipped;
 - ERRNO and TRACE without `errnoRet` return EPERM;
 - conditions: if an argument index repeats within a rule, each condition is a rule of its own (OR),
   else one rule carries them all (AND); for SCMP_CMP_MASKED_EQ `value` is the mask and `valueTwo`
@@ -23,15 +24,24 @@ runc's -ENOSYS stub (patchbpf) is NOT prepended: tests/seccomp.rs models it.
 `--optimize` sets libseccomp's binary tree optimization (SCMP_FLTATR_CTL_OPTIMIZE = 2), which runc
 enables for profiles of more than 32 syscall names.
 
+`--family` picks the architecture family, as runc built for its native arch would see it:
+- `x86` (the default): x86_64 native, `SCMP_ARCH_X86` and `SCMP_ARCH_X32` added when listed;
+- `arm`: aarch64 native, `SCMP_ARCH_ARM` (EABI) added when listed. libseccomp's own native arch
+  (this host's x86_64) is removed from the filter. Names still reach libseccomp as numbers of
+  its native arch (the bindings resolve them so), which it translates back through the name to
+  each arch of the filter: the same numbers runc gets on an arm64 host, where the translation
+  starts from aarch64.
+
 Writes the exported classic BPF (native-endian `struct sock_filter[]`) to OUT.bpf, and on stdout a
 report, one fact per line:
   max ARCH NR         largest number libseccomp resolves for a name of the profile on ARCH (any
                       rule, as runc's findLastSyscalls; x32 numbers include 0x40000000), for the
-                      native arch and each listed arch that has one
+                      native arch and each listed arch of the family that has one
   unresolved NAME     a name libseccomp cannot resolve for the native arch (skipped), whatever
                       its rule's action
-  name NAME A B C     NAME's numbers on x86_64, x32 (with 0x40000000) and x86, `-` where
-                      libseccomp has none (unknown, or absent from that arch), for every name
+  name NAME A B [C]   NAME's numbers on each ABI of the family, in ocinit's order (x86: x86_64,
+                      x32 with 0x40000000, x86; arm: aarch64, arm), `-` where libseccomp has none
+                      (unknown, or absent from that arch), for every name
   rules N             rules added to libseccomp
 """
 
@@ -40,10 +50,26 @@ import sys
 
 import seccomp
 
-ARCHES = {
-    "SCMP_ARCH_X86_64": seccomp.Arch.X86_64,
-    "SCMP_ARCH_X86": seccomp.Arch.X86,
-    "SCMP_ARCH_X32": seccomp.Arch.X32,
+# Per family: the native arch, the archs `architectures` may add, and the ABIs of the report in
+# ocinit's order.
+FAMILIES = {
+    "x86": {
+        "native": seccomp.Arch.X86_64,
+        "arches": {
+            "SCMP_ARCH_X86_64": seccomp.Arch.X86_64,
+            "SCMP_ARCH_X86": seccomp.Arch.X86,
+            "SCMP_ARCH_X32": seccomp.Arch.X32,
+        },
+        "abis": [seccomp.Arch.X86_64, seccomp.Arch.X32, seccomp.Arch.X86],
+    },
+    "arm": {
+        "native": seccomp.Arch.AARCH64,
+        "arches": {
+            "SCMP_ARCH_AARCH64": seccomp.Arch.AARCH64,
+            "SCMP_ARCH_ARM": seccomp.Arch.ARM,
+        },
+        "abis": [seccomp.Arch.AARCH64, seccomp.Arch.ARM],
+    },
 }
 
 OPS = {
@@ -82,12 +108,12 @@ def action(name, errno):
     raise SystemExit("seccomp_libseccomp.py: unknown action %r" % name)
 
 
-def known(name):
+def known(native, name):
     """runc's GetSyscallFromName succeeds: libseccomp knows `name` for the native arch. A pseudo
     number (absent on the native arch, known on another) is not a failure: add_rule places the
     rule on the arches that have the call."""
     try:
-        nr = seccomp.resolve_syscall(seccomp.Arch.NATIVE, name)
+        nr = seccomp.resolve_syscall(native, name)
     except ValueError:
         return False
     return nr != NR_SCMP_ERROR
@@ -105,22 +131,37 @@ def resolve(arch, name):
 
 def main(argv):
     optimize = False
-    if argv and argv[0] == "--optimize":
-        optimize = True
-        argv = argv[1:]
+    family = FAMILIES["x86"]
+    while argv and argv[0].startswith("--"):
+        if argv[0] == "--optimize":
+            optimize = True
+            argv = argv[1:]
+        elif argv[0] == "--family" and len(argv) > 1 and argv[1] in FAMILIES:
+            family = FAMILIES[argv[1]]
+            argv = argv[2:]
+        else:
+            raise SystemExit(__doc__)
     if len(argv) != 2:
         raise SystemExit(__doc__)
-    with open(argv[0], "rb") as f:
-        profile = json.load(f)
+    if argv[0] == "-":
+        profile = json.load(sys.stdin)
+    else:
+        with open(argv[0], "rb") as f:
+            profile = json.load(f)
 
     default = action(profile["defaultAction"], profile.get("defaultErrnoRet"))
     filt = seccomp.SyscallFilter(default)
-    # The bindings hand the native token back unsigned; Arch.* constants are signed.
-    native = seccomp.system_arch()
-    native = native - (1 << 32) if native >= 1 << 31 else native
+    native = family["native"]
+    # The bindings hand the host's token back unsigned; Arch.* constants are signed.
+    host = seccomp.system_arch()
+    host = host - (1 << 32) if host >= 1 << 31 else host
+    if host != native:
+        # A filter starts with libseccomp's native arch: replace it by the family's.
+        filt.remove_arch(seccomp.Arch.NATIVE)
+        filt.add_arch(native)
     arches = [native]
     for name in profile.get("architectures") or []:
-        arch = ARCHES.get(name)
+        arch = family["arches"].get(name)
         if arch is None or arch in arches:
             continue
         filt.add_arch(arch)
@@ -145,7 +186,7 @@ def main(argv):
         else:
             sets = [conditions]
         for name in rule["names"]:
-            if not known(name):
+            if not known(native, name):
                 if name not in unresolved:
                     unresolved.append(name)
                 continue
@@ -171,8 +212,9 @@ def main(argv):
             if name in seen:
                 continue
             seen.add(name)
-            nrs = [resolve(a, name) for a in (seccomp.Arch.X86_64, seccomp.Arch.X32, seccomp.Arch.X86)]
-            report.append("name %s %s" % (name, " ".join("-" if n is None else str(n) for n in nrs)))
+            nrs = [resolve(a, name) for a in family["abis"]]
+            nrs = " ".join("-" if n is None else str(n) for n in nrs)
+            report.append("name %s %s" % (name, nrs))
     report.append("rules %d" % count)
 
     with open(argv[1], "wb") as out:
@@ -181,9 +223,10 @@ def main(argv):
 
 
 def arch_name(arch):
-    for name, a in ARCHES.items():
-        if a == arch:
-            return name
+    for family in FAMILIES.values():
+        for name, a in family["arches"].items():
+            if a == arch:
+                return name
     return str(arch)
 
 

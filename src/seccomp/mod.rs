@@ -1415,7 +1415,8 @@ mod tests {
 
     #[test]
     fn every_name_of_every_table_is_found() {
-        let cases: [(Family, usize, &[(&str, u32)]); 5] = [
+        type Names = &'static [(&'static str, u32)];
+        let cases: [(Family, usize, Names); 5] = [
             (Family::X86, 0, syscalls::names::X86_64),
             (Family::X86, 1, syscalls::names::X32),
             (Family::X86, 2, syscalls::names::I386),

@@ -66,7 +66,7 @@ fn each_step_reports_the_injected_errno() {
         (
             "mknodat",
             "EROFS",
-            "init failed at step devices: mknod: Read-only file system",
+            "init failed at /dev/null: mknod: Read-only file system",
         ),
         (
             "pivot_root",

@@ -386,7 +386,21 @@ const fn fnv1a_bytes(bytes: &[u8]) -> u64 {
 
 /// The index of a name, by its hash, in a family's tables.
 fn syscall_index(tables: &Tables, hash: u64) -> Option<usize> {
-    tables.hashes.binary_search(&hash).ok()
+    // The hashes are uniform: start from where the value should be and look around it (a few
+    // steps instead of the nine of a binary search over ~470).
+    let hashes = tables.hashes;
+    #[expect(
+        clippy::cast_possible_truncation,
+        reason = "an index below hashes.len()"
+    )]
+    let guess = ((u128::from(hash) * hashes.len() as u128) >> 64) as usize;
+    let (lo, hi) = (guess.saturating_sub(16), (guess + 17).min(hashes.len()));
+    match hashes[lo..hi].binary_search(&hash) {
+        Ok(i) => Some(lo + i),
+        // At an edge of the window the value may lie beyond it: the whole table then.
+        Err(i) if i == 0 || i == hi - lo => hashes.binary_search(&hash).ok(),
+        Err(_) => None,
+    }
 }
 
 fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
@@ -890,6 +904,21 @@ const fn multiplexed(name: &[u8], nr: u16, call: u32) -> (u64, u16, u32) {
 }
 
 fn multiplexed_i386(hash: u64) -> Option<(u16, u32)> {
+    // One bit per multiplexed name (low 8 bits of its hash): most names skip the scan.
+    const FILTER: [u64; 4] = {
+        let mut bits = [0u64; 4];
+        let mut i = 0;
+        while i < I386_MULTIPLEXED.len() {
+            let b = (I386_MULTIPLEXED[i].0 & 255) as usize;
+            bits[b / 64] |= 1 << (b % 64);
+            i += 1;
+        }
+        bits
+    };
+    let b = (hash & 255) as usize;
+    if FILTER[b / 64] & (1 << (b % 64)) == 0 {
+        return None;
+    }
     I386_MULTIPLEXED
         .iter()
         .find(|&&(h, _, _)| h == hash)

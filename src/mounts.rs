@@ -514,23 +514,38 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
             At::item("mounts[].type", m.index),
         )?,
     };
-    let mut target =
-        create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
-    if fs_type.bytes() == b"proc" || fs_type.bytes() == b"sysfs" {
-        // A real directory, reached through no symlink: an image's /proc -> /elsewhere must not
-        // move procfs where LSM and other writes would miss it (CVE-2019-19921, CVE-2023-27561).
-        target = rustix::fs::openat2(
+    // proc and sysfs need a real directory, reached through no symlink: an image's
+    // /proc -> /elsewhere must not move procfs where LSM and other writes would miss it
+    // (CVE-2019-19921, CVE-2023-27561).
+    let strict = fs_type.bytes() == b"proc" || fs_type.bytes() == b"sysfs";
+    let open_strict = || {
+        rustix::fs::openat2(
             root,
             destination.bytes(),
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
             Mode::empty(),
             ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS,
         )
-        .map_err(|e| {
-            InitError::sys(STEP, Op::Open, e, m.at())
-                .because("proc and sysfs need a real directory, not a symlink")
-        })?;
-    }
+    };
+    let target = match strict.then(open_strict) {
+        Some(Ok(fd)) => fd,
+        Some(Err(e)) if !matches!(e, Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {
+            return Err(InitError::sys(STEP, Op::Open, e, m.at()));
+        }
+        // Missing (created now), or not a real directory (the second look says so).
+        _ => {
+            let created =
+                create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
+            if strict {
+                open_strict().map_err(|e| {
+                    InitError::sys(STEP, Op::Open, e, m.at())
+                        .because("proc and sysfs need a real directory, not a symlink")
+                })?
+            } else {
+                created
+            }
+        }
+    };
     let o = &m.options;
     mount_at(
         source.as_cstr(),

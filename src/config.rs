@@ -6,7 +6,7 @@
 //! the parent runtime's business (`linux.resources`, `linux.cgroupsPath`, `hooks` other than
 //! `startContainer`, `annotations`, ...) are not looked at.
 
-use crate::error::{At, InitError, Op, Step};
+use crate::error::{At, InitError, Op, Step, Text};
 use crate::json::{self, JStr, Kind, Value};
 use crate::mounts;
 use crate::names::Names;
@@ -117,32 +117,32 @@ pub const RLIMITS: Names = crate::names![
 
 /// One validated `process.rlimits[i]`: (resource number, soft, hard).
 pub fn rlimit(v: Value<'_>, i: usize) -> Result<(usize, u64, u64), InitError> {
-    expect_kind(v, Kind::Object, At::item("process.rlimits[]", i))?;
-    let at_type = At::item("process.rlimits[].type", i);
+    expect_kind(v, Kind::Object, At::item(&"process.rlimits[]", i))?;
+    let at_type = At::item(&"process.rlimits[].type", i);
     let t = string(
-        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, "missing"))?,
+        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, &"missing"))?,
         at_type,
     )?;
     let resource = RLIMITS
         .iter()
         .position(|n| t.eq_str(n))
-        .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown rlimit type"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at_type, &"unknown rlimit type"))?;
     let limit = |key, at| {
         let at = At::item(at, i);
-        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
         let n = v
             .as_integer()
-            .ok_or_else(|| InitError::invalid(STEP, at, "expected an integer"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at, &"expected an integer"))?;
         u64::try_from(n)
-            .map_err(|_| InitError::invalid(STEP, at, "out of range for a 64-bit limit"))
+            .map_err(|_| InitError::invalid(STEP, at, &"out of range for a 64-bit limit"))
     };
-    let soft = limit("soft", "process.rlimits[].soft")?;
-    let hard = limit("hard", "process.rlimits[].hard")?;
+    let soft = limit("soft", &"process.rlimits[].soft")?;
+    let hard = limit("hard", &"process.rlimits[].hard")?;
     if soft > hard {
         return Err(InitError::invalid(
             STEP,
-            At::item("process.rlimits[].soft", i),
-            "soft limit above the hard limit",
+            At::item(&"process.rlimits[].soft", i),
+            &"soft limit above the hard limit",
         ));
     }
     Ok((resource, soft, hard))
@@ -152,15 +152,15 @@ fn rlimits(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
     let Some(list) = member(p, "rlimits") else {
         return Ok(None);
     };
-    expect_kind(list, Kind::Array, At::field("process.rlimits"))?;
+    expect_kind(list, Kind::Array, At::field(&"process.rlimits"))?;
     let mut seen = 0u32;
     for (i, r) in list.elements().enumerate() {
         let (resource, _, _) = rlimit(r, i)?;
         if seen & (1 << resource) != 0 {
             return Err(InitError::invalid(
                 STEP,
-                At::item("process.rlimits[].type", i),
-                "duplicate rlimit type",
+                At::item(&"process.rlimits[].type", i),
+                &"duplicate rlimit type",
             ));
         }
         seen |= 1 << resource;
@@ -172,32 +172,32 @@ fn capabilities(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
     let Some(caps) = member(p, "capabilities") else {
         return Ok(None);
     };
-    expect_kind(caps, Kind::Object, At::field("process.capabilities"))?;
+    expect_kind(caps, Kind::Object, At::field(&"process.capabilities"))?;
     for (set, at, item) in [
         (
             "bounding",
-            "process.capabilities.bounding",
-            "process.capabilities.bounding[]",
+            &"process.capabilities.bounding",
+            &"process.capabilities.bounding[]",
         ),
         (
             "effective",
-            "process.capabilities.effective",
-            "process.capabilities.effective[]",
+            &"process.capabilities.effective",
+            &"process.capabilities.effective[]",
         ),
         (
             "inheritable",
-            "process.capabilities.inheritable",
-            "process.capabilities.inheritable[]",
+            &"process.capabilities.inheritable",
+            &"process.capabilities.inheritable[]",
         ),
         (
             "permitted",
-            "process.capabilities.permitted",
-            "process.capabilities.permitted[]",
+            &"process.capabilities.permitted",
+            &"process.capabilities.permitted[]",
         ),
         (
             "ambient",
-            "process.capabilities.ambient",
-            "process.capabilities.ambient[]",
+            &"process.capabilities.ambient",
+            &"process.capabilities.ambient[]",
         ),
     ] {
         if let Some(v) = member(caps, set) {
@@ -211,14 +211,18 @@ fn oom_score_adj(p: Value<'_>) -> Result<Option<i32>, InitError> {
     let Some(v) = member(p, "oomScoreAdj") else {
         return Ok(None);
     };
-    let at = At::field("process.oomScoreAdj");
+    let at = At::field(&"process.oomScoreAdj");
     if v.kind() != Kind::Number {
         return Err(type_error(Kind::Number, at));
     }
     match v.as_integer() {
         Some(n @ -1000..=1000) => Ok(Some(i32::try_from(n).unwrap_or(0))),
-        Some(_) => Err(InitError::invalid(STEP, at, "out of range (-1000 to 1000)")),
-        None => Err(InitError::invalid(STEP, at, "expected an integer")),
+        Some(_) => Err(InitError::invalid(
+            STEP,
+            at,
+            &"out of range (-1000 to 1000)",
+        )),
+        None => Err(InitError::invalid(STEP, at, &"expected an integer")),
     }
 }
 
@@ -270,13 +274,13 @@ pub struct Config<'a> {
 }
 
 fn type_error(want: Kind, at: At) -> InitError {
-    let why = match want {
-        Kind::Null => "expected null",
-        Kind::Bool => "expected a boolean",
-        Kind::Number => "expected a number",
-        Kind::String => "expected a string",
-        Kind::Array => "expected an array",
-        Kind::Object => "expected an object",
+    let why: Text = match want {
+        Kind::Null => &"expected null",
+        Kind::Bool => &"expected a boolean",
+        Kind::Number => &"expected a number",
+        Kind::String => &"expected a string",
+        Kind::Array => &"expected an array",
+        Kind::Object => &"expected an object",
     };
     InitError::invalid(STEP, at, why)
 }
@@ -313,13 +317,13 @@ pub fn uint32(v: Value<'_>, at: At) -> Result<u32, InitError> {
     }
     let n = v
         .as_integer()
-        .ok_or_else(|| InitError::invalid(STEP, at, "expected an integer"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at, &"expected an integer"))?;
     u32::try_from(n)
-        .map_err(|_| InitError::invalid(STEP, at, "out of range for a 32-bit unsigned id"))
+        .map_err(|_| InitError::invalid(STEP, at, &"out of range for a 32-bit unsigned id"))
 }
 
 /// Check that `v` is an array of strings; returns it.
-fn string_array<'a>(v: Value<'a>, at: At, item: &'static str) -> Result<Value<'a>, InitError> {
+fn string_array<'a>(v: Value<'a>, at: At, item: Text) -> Result<Value<'a>, InitError> {
     expect_kind(v, Kind::Array, at)?;
     for (i, e) in v.elements().enumerate() {
         string(e, At::item(item, i))?;
@@ -328,7 +332,7 @@ fn string_array<'a>(v: Value<'a>, at: At, item: &'static str) -> Result<Value<'a
 }
 
 fn unsupported(at: At) -> InitError {
-    InitError::invalid(STEP, at, "not supported by this version of ocinit")
+    InitError::invalid(STEP, at, &"not supported by this version of ocinit")
 }
 
 /// Reject a present, non-empty field this version cannot honour.
@@ -377,25 +381,25 @@ fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<
     let Some(list) = list else {
         return Ok((set, joins));
     };
-    expect_kind(list, Kind::Array, At::field("linux.namespaces"))?;
+    expect_kind(list, Kind::Array, At::field(&"linux.namespaces"))?;
     for (i, ns) in list.elements().enumerate() {
-        expect_kind(ns, Kind::Object, At::item("linux.namespaces[]", i))?;
-        let at_type = At::item("linux.namespaces[].type", i);
-        let t = member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, "missing"))?;
+        expect_kind(ns, Kind::Object, At::item(&"linux.namespaces[]", i))?;
+        let at_type = At::item(&"linux.namespaces[].type", i);
+        let t = member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, &"missing"))?;
         let flag = namespace_flag(string(t, at_type)?)
-            .ok_or_else(|| InitError::invalid(STEP, at_type, "unknown namespace type"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at_type, &"unknown namespace type"))?;
         if set.has(flag) || joins.set().has(flag) {
             return Err(InitError::invalid(
                 STEP,
                 at_type,
-                "duplicate namespace type",
+                &"duplicate namespace type",
             ));
         }
-        let at_path = At::item("linux.namespaces[].path", i);
+        let at_path = At::item(&"linux.namespaces[].path", i);
         match member(ns, "path").map(|p| string(p, at_path)).transpose()? {
             Some(path) if !path.is_empty() => {
                 if !path.raw().starts_with(b"/") {
-                    return Err(InitError::invalid(STEP, at_path, "not an absolute path"));
+                    return Err(InitError::invalid(STEP, at_path, &"not an absolute path"));
                 }
                 if flag == g::CLONE_NEWNS && !exec {
                     // The root is set up in a mount namespace of the container's own; joining
@@ -403,7 +407,7 @@ fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<
                     return Err(InitError::invalid(
                         STEP,
                         at_path,
-                        "a new container cannot join an existing mount namespace",
+                        &"a new container cannot join an existing mount namespace",
                     ));
                 }
                 joins.types[joins.count] = flag;
@@ -424,30 +428,30 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
     let Some(v) = v else {
         return Ok(None);
     };
-    let at = At::field("linux.timeOffsets");
+    let at = At::field(&"linux.timeOffsets");
     expect_kind(v, Kind::Object, at)?;
     if !new_time_ns {
-        return Err(InitError::invalid(STEP, at, "needs a new time namespace"));
+        return Err(InitError::invalid(STEP, at, &"needs a new time namespace"));
     }
     let mut offsets = TimeOffsets::default();
     for (clock, value) in v.members() {
         let (slot, at_secs, at_nanos) = if clock.eq_str("monotonic") {
             (
                 &mut offsets.monotonic,
-                "linux.timeOffsets.monotonic.secs",
-                "linux.timeOffsets.monotonic.nanosecs",
+                &"linux.timeOffsets.monotonic.secs",
+                &"linux.timeOffsets.monotonic.nanosecs",
             )
         } else if clock.eq_str("boottime") {
             (
                 &mut offsets.boottime,
-                "linux.timeOffsets.boottime.secs",
-                "linux.timeOffsets.boottime.nanosecs",
+                &"linux.timeOffsets.boottime.secs",
+                &"linux.timeOffsets.boottime.nanosecs",
             )
         } else {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                "only the monotonic and boottime clocks have offsets",
+                &"only the monotonic and boottime clocks have offsets",
             ));
         };
         expect_kind(value, Kind::Object, at)?;
@@ -455,16 +459,16 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
             member(value, key).map_or(Ok(0), |n| {
                 n.as_integer()
                     .filter(|_| n.kind() == Kind::Number)
-                    .ok_or_else(|| InitError::invalid(STEP, At::field(at), "expected an integer"))
+                    .ok_or_else(|| InitError::invalid(STEP, At::field(at), &"expected an integer"))
             })
         };
         let secs = i64::try_from(number("secs", at_secs)?)
-            .map_err(|_| InitError::invalid(STEP, At::field(at_secs), "out of range"))?;
+            .map_err(|_| InitError::invalid(STEP, At::field(at_secs), &"out of range"))?;
         let nanos = u32::try_from(number("nanosecs", at_nanos)?)
             .ok()
             .filter(|&n| n < 1_000_000_000)
             .ok_or_else(|| {
-                InitError::invalid(STEP, At::field(at_nanos), "out of range (0 to 999999999)")
+                InitError::invalid(STEP, At::field(at_nanos), &"out of range (0 to 999999999)")
             })?;
         *slot = (secs, nanos);
     }
@@ -473,7 +477,7 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
 
 fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
     use linux_raw_sys::general as g;
-    let at = At::field("linux.rootfsPropagation");
+    let at = At::field(&"linux.rootfsPropagation");
     let Some(v) = v else {
         return Ok(0);
     };
@@ -492,7 +496,7 @@ fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
     if s.eq_str("shared") || s.eq_str("rshared") || s.eq_str("runbindable") {
         return Err(unsupported(at));
     }
-    Err(InitError::invalid(STEP, at, "unknown propagation"))
+    Err(InitError::invalid(STEP, at, &"unknown propagation"))
 }
 
 fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
@@ -504,19 +508,19 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
             additional_gids: None,
         });
     };
-    expect_kind(u, Kind::Object, At::field("process.user"))?;
+    expect_kind(u, Kind::Object, At::field(&"process.user"))?;
     let id = |key, at| member(u, key).map_or(Ok(0), |v| uint32(v, At::field(at)));
-    let uid = id("uid", "process.user.uid")?;
-    let gid = id("gid", "process.user.gid")?;
+    let uid = id("uid", &"process.user.uid")?;
+    let gid = id("gid", &"process.user.gid")?;
     let umask = match member(u, "umask") {
         None => None,
         Some(v) => {
-            let m = uint32(v, At::field("process.user.umask"))?;
+            let m = uint32(v, At::field(&"process.user.umask"))?;
             if m > 0o777 {
                 return Err(InitError::invalid(
                     STEP,
-                    At::field("process.user.umask"),
-                    "above 0777",
+                    At::field(&"process.user.umask"),
+                    &"above 0777",
                 ));
             }
             Some(m)
@@ -525,14 +529,14 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
     let additional_gids = match member(u, "additionalGids") {
         None => None,
         Some(v) => {
-            expect_kind(v, Kind::Array, At::field("process.user.additionalGids"))?;
+            expect_kind(v, Kind::Array, At::field(&"process.user.additionalGids"))?;
             for (i, g) in v.elements().enumerate() {
-                uint32(g, At::item("process.user.additionalGids[]", i))?;
+                uint32(g, At::item(&"process.user.additionalGids[]", i))?;
             }
             Some(v)
         }
     };
-    reject_if_set(u, "username", At::field("process.user.username"))?;
+    reject_if_set(u, "username", At::field(&"process.user.username"))?;
     Ok(User {
         uid,
         gid,
@@ -542,56 +546,60 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
 }
 
 fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
-    let at = At::field("process");
-    let p = p.ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+    let at = At::field(&"process");
+    let p = p.ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
     expect_kind(p, Kind::Object, at)?;
-    let at_args = At::field("process.args");
-    let args = member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, "missing"))?;
-    string_array(args, at_args, "process.args[]")?;
+    let at_args = At::field(&"process.args");
+    let args = member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, &"missing"))?;
+    string_array(args, at_args, &"process.args[]")?;
     if args.elements().next().is_none() {
-        return Err(InitError::invalid(STEP, at_args, "empty"));
+        return Err(InitError::invalid(STEP, at_args, &"empty"));
     }
     let env = match member(p, "env") {
         None => None,
-        Some(v) => Some(string_array(v, At::field("process.env"), "process.env[]")?),
+        Some(v) => Some(string_array(
+            v,
+            At::field(&"process.env"),
+            &"process.env[]",
+        )?),
     };
     for (i, e) in env.iter().flat_map(|v| v.elements()).enumerate() {
-        let s = string(e, At::item("process.env[]", i))?;
+        let s = string(e, At::item(&"process.env[]", i))?;
         match s.chars().position(|c| c == '=') {
             Some(0) => {
                 return Err(InitError::invalid(
                     STEP,
-                    At::item("process.env[]", i),
-                    "empty variable name",
+                    At::item(&"process.env[]", i),
+                    &"empty variable name",
                 ));
             }
             Some(_) => {}
             None => {
                 return Err(InitError::invalid(
                     STEP,
-                    At::item("process.env[]", i),
-                    "no '=' in entry",
+                    At::item(&"process.env[]", i),
+                    &"no '=' in entry",
                 ));
             }
         }
     }
-    let at_cwd = At::field("process.cwd");
+    let at_cwd = At::field(&"process.cwd");
     let cwd = string(
-        member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, "missing"))?,
+        member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, &"missing"))?,
         at_cwd,
     )?;
     if !cwd.raw().starts_with(b"/") {
-        return Err(InitError::invalid(STEP, at_cwd, "not an absolute path"));
+        return Err(InitError::invalid(STEP, at_cwd, &"not an absolute path"));
     }
-    if boolean(member(p, "terminal"), At::field("process.terminal"))? {
-        return Err(unsupported(At::field("process.terminal")));
+    if boolean(member(p, "terminal"), At::field(&"process.terminal"))? {
+        return Err(unsupported(At::field(&"process.terminal")));
     }
     for (key, at) in [
-        ("apparmorProfile", "process.apparmorProfile"),
-        ("selinuxLabel", "process.selinuxLabel"),
-        ("scheduler", "process.scheduler"),
-        ("ioPriority", "process.ioPriority"),
-        ("execCPUAffinity", "process.execCPUAffinity"),
+        ("apparmorProfile", &"process.apparmorProfile"),
+        ("selinuxLabel", &"process.selinuxLabel"),
+        ("scheduler", &"process.scheduler"),
+        ("ioPriority", &"process.ioPriority"),
+        ("execCPUAffinity", &"process.execCPUAffinity"),
     ] {
         reject_if_set(p, key, At::field(at))?;
     }
@@ -603,7 +611,7 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
         capabilities: capabilities(p)?,
         no_new_privileges: boolean(
             member(p, "noNewPrivileges"),
-            At::field("process.noNewPrivileges"),
+            At::field(&"process.noNewPrivileges"),
         )?,
         rlimits: rlimits(p)?,
         oom_score_adj: oom_score_adj(p)?,
@@ -614,7 +622,7 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
 fn id_mappings<'a>(
     list: Option<Value<'a>>,
     key: &str,
-    at: &'static str,
+    at: Text,
     user_ns: bool,
 ) -> Result<Option<Value<'a>>, InitError> {
     let list = list.filter(|l| l.elements().next().is_some());
@@ -623,7 +631,7 @@ fn id_mappings<'a>(
             Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                "a user namespace needs id mappings",
+                &"a user namespace needs id mappings",
             ))
         } else {
             Ok(None)
@@ -633,26 +641,26 @@ fn id_mappings<'a>(
         return Err(InitError::invalid(
             STEP,
             At::field(at),
-            "id mappings need a new user namespace",
+            &"id mappings need a new user namespace",
         ));
     }
     expect_kind(list, Kind::Array, At::field(at))?;
     let (item, fields) = if key == "uidMappings" {
         (
-            "linux.uidMappings[]",
+            &"linux.uidMappings[]",
             [
-                "linux.uidMappings[].containerID",
-                "linux.uidMappings[].hostID",
-                "linux.uidMappings[].size",
+                &"linux.uidMappings[].containerID",
+                &"linux.uidMappings[].hostID",
+                &"linux.uidMappings[].size",
             ],
         )
     } else {
         (
-            "linux.gidMappings[]",
+            &"linux.gidMappings[]",
             [
-                "linux.gidMappings[].containerID",
-                "linux.gidMappings[].hostID",
-                "linux.gidMappings[].size",
+                &"linux.gidMappings[].containerID",
+                &"linux.gidMappings[].hostID",
+                &"linux.gidMappings[].size",
             ],
         )
     };
@@ -660,9 +668,9 @@ fn id_mappings<'a>(
         expect_kind(m, Kind::Object, At::item(item, i))?;
         for (name, field) in ["containerID", "hostID", "size"].into_iter().zip(fields) {
             let at = At::item(field, i);
-            let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, "missing"))?;
+            let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
             if uint32(v, at)? == 0 && name == "size" {
-                return Err(InitError::invalid(STEP, at, "zero"));
+                return Err(InitError::invalid(STEP, at, &"zero"));
             }
         }
     }
@@ -672,8 +680,8 @@ fn id_mappings<'a>(
 /// An array of absolute paths under `linux`.
 fn path_list<'a>(
     list: Option<Value<'a>>,
-    at: &'static str,
-    item: &'static str,
+    at: Text,
+    item: Text,
 ) -> Result<Option<Value<'a>>, InitError> {
     let Some(list) = list else {
         return Ok(None);
@@ -684,7 +692,7 @@ fn path_list<'a>(
             return Err(InitError::invalid(
                 STEP,
                 At::item(item, i),
-                "not an absolute path",
+                &"not an absolute path",
             ));
         }
     }
@@ -695,9 +703,9 @@ fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> 
     let Some(list) = list else {
         return Ok(None);
     };
-    expect_kind(list, Kind::Array, At::field("mounts"))?;
+    expect_kind(list, Kind::Array, At::field(&"mounts"))?;
     for (i, m) in list.elements().enumerate() {
-        expect_kind(m, Kind::Object, At::item("mounts[]", i))?;
+        expect_kind(m, Kind::Object, At::item(&"mounts[]", i))?;
         mounts::Mount::decode(m, i)?;
     }
     Ok(Some(list))
@@ -716,31 +724,31 @@ pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
     let container_fields = [
         (
             c.mounts.is_some_and(|m| m.elements().next().is_some()),
-            "mounts",
+            &"mounts",
         ),
-        (c.devices.is_some(), "linux.devices"),
-        (c.sysctl.is_some(), "linux.sysctl"),
-        (c.readonly_paths.is_some(), "linux.readonlyPaths"),
-        (c.masked_paths.is_some(), "linux.maskedPaths"),
-        (c.hostname.is_some(), "hostname"),
-        (c.domainname.is_some(), "domainname"),
-        (c.rootfs_propagation != 0, "linux.rootfsPropagation"),
-        (c.root_readonly, "root.readonly"),
+        (c.devices.is_some(), &"linux.devices"),
+        (c.sysctl.is_some(), &"linux.sysctl"),
+        (c.readonly_paths.is_some(), &"linux.readonlyPaths"),
+        (c.masked_paths.is_some(), &"linux.maskedPaths"),
+        (c.hostname.is_some(), &"hostname"),
+        (c.domainname.is_some(), &"domainname"),
+        (c.rootfs_propagation != 0, &"linux.rootfsPropagation"),
+        (c.root_readonly, &"root.readonly"),
     ];
     for (set, at) in container_fields {
         if set {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                "the container's own, not for exec (leave it out)",
+                &"the container's own, not for exec (leave it out)",
             ));
         }
     }
     if c.namespaces.0 != 0 {
         return Err(InitError::invalid(
             STEP,
-            At::field("linux.namespaces"),
-            "exec joins the container's namespaces: each needs a path",
+            At::field(&"linux.namespaces"),
+            &"exec joins the container's namespaces: each needs a path",
         ));
     }
     Ok(c)
@@ -751,7 +759,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         step: STEP,
         op: Op::Parse,
         errno: None,
-        at: At::item("byte[]", e.offset),
+        at: At::item(&"byte[]", e.offset),
         why: e.reason,
     })?;
     let root = Value::root(input);
@@ -786,27 +794,27 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         );
         found
     };
-    let at_version = At::field("ociVersion");
+    let at_version = At::field(&"ociVersion");
     string(
-        oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, "missing"))?,
+        oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, &"missing"))?,
         at_version,
     )?;
 
-    let at_root = At::field("root");
-    let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, "missing"))?;
+    let at_root = At::field(&"root");
+    let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, &"missing"))?;
     expect_kind(r, Kind::Object, at_root)?;
-    let at_path = At::field("root.path");
+    let at_path = At::field(&"root.path");
     let root_path = string(
-        member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, "missing"))?,
+        member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, &"missing"))?,
         at_path,
     )?;
     if root_path.is_empty() {
-        return Err(InitError::invalid(STEP, at_path, "empty"));
+        return Err(InitError::invalid(STEP, at_path, &"empty"));
     }
-    let root_readonly = boolean(member(r, "readonly"), At::field("root.readonly"))?;
+    let root_readonly = boolean(member(r, "readonly"), At::field(&"root.readonly"))?;
 
     if let Some(l) = linux {
-        expect_kind(l, Kind::Object, At::field("linux"))?;
+        expect_kind(l, Kind::Object, At::field(&"linux"))?;
     }
     let [
         namespace_list,
@@ -849,15 +857,15 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         found
     };
     for (v, at) in [
-        (mount_label, "linux.mountLabel"),
-        (personality, "linux.personality"),
-        (memory_policy, "linux.memoryPolicy"),
-        (net_devices, "linux.netDevices"),
+        (mount_label, &"linux.mountLabel"),
+        (personality, &"linux.personality"),
+        (memory_policy, &"linux.memoryPolicy"),
+        (net_devices, &"linux.netDevices"),
     ] {
         reject_if_present(v, At::field(at))?;
     }
     if let Some(hooks) = hooks {
-        reject_if_set(hooks, "startContainer", At::field("hooks.startContainer"))?;
+        reject_if_set(hooks, "startContainer", At::field(&"hooks.startContainer"))?;
     }
     let (namespaces, joins) = namespaces(namespace_list, exec)?;
     // Created or joined: what the container has of its own for hostname and sysctl checks.
@@ -869,39 +877,39 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
     let rootfs_propagation = rootfs_propagation(propagation)?;
 
     let hostname = hostname
-        .map(|v| string(v, At::field("hostname")))
+        .map(|v| string(v, At::field(&"hostname")))
         .transpose()?;
     let domainname = domainname
-        .map(|v| string(v, At::field("domainname")))
+        .map(|v| string(v, At::field(&"domainname")))
         .transpose()?;
     let uts = present.has(linux_raw_sys::general::CLONE_NEWUTS);
-    for (value, at) in [(hostname, "hostname"), (domainname, "domainname")] {
+    for (value, at) in [(hostname, &"hostname"), (domainname, &"domainname")] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                "needs a new uts namespace",
+                &"needs a new uts namespace",
             ));
         }
     }
 
     let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
-    let uid_mappings = id_mappings(uid_list, "uidMappings", "linux.uidMappings", user_ns)?;
-    let gid_mappings = id_mappings(gid_list, "gidMappings", "linux.gidMappings", user_ns)?;
+    let uid_mappings = id_mappings(uid_list, "uidMappings", &"linux.uidMappings", user_ns)?;
+    let gid_mappings = id_mappings(gid_list, "gidMappings", &"linux.gidMappings", user_ns)?;
     let sysctl = crate::sysctl::validate(sysctl_map, present)?;
     let readonly_paths = path_list(
         readonly_list,
-        "linux.readonlyPaths",
-        "linux.readonlyPaths[]",
+        &"linux.readonlyPaths",
+        &"linux.readonlyPaths[]",
     )?;
-    let masked_paths = path_list(masked_list, "linux.maskedPaths", "linux.maskedPaths[]")?;
+    let masked_paths = path_list(masked_list, &"linux.maskedPaths", &"linux.maskedPaths[]")?;
     let mounts = mounts_list(mounts)?;
     let devices = crate::devices::validate(devices)?;
     for (list, at) in [
-        (mounts, "mounts"),
-        (devices, "linux.devices"),
-        (readonly_paths, "linux.readonlyPaths"),
-        (masked_paths, "linux.maskedPaths"),
+        (mounts, &"mounts"),
+        (devices, &"linux.devices"),
+        (readonly_paths, &"linux.readonlyPaths"),
+        (masked_paths, &"linux.maskedPaths"),
     ] {
         if list.is_some_and(|m| m.elements().next().is_some())
             && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
@@ -909,7 +917,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                "needs a new mount namespace",
+                &"needs a new mount namespace",
             ));
         }
     }
@@ -931,7 +939,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
     let stay_pid1 = match stay {
         None => false,
         Some(v) => {
-            let at = At::field("annotations[\"org.ocinit.pid1\"]");
+            let at = At::field(&"annotations[\"org.ocinit.pid1\"]");
             let s = string(v, at)?;
             if s.eq_str("true") {
                 true
@@ -941,18 +949,18 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
                 return Err(InitError::invalid(
                     STEP,
                     at,
-                    "expected \"true\" or \"false\"",
+                    &"expected \"true\" or \"false\"",
                 ));
             }
         }
     };
     if let Some(s) = seccomp {
         // Checked in full when it is compiled, right after decode (`docs/STEPS.md`).
-        expect_kind(s, Kind::Object, At::field("linux.seccomp"))?;
+        expect_kind(s, Kind::Object, At::field(&"linux.seccomp"))?;
     }
     let seccomp_fail_unknown = fail_unknown.is_some();
     let seccomp_bpf = bpf_data
-        .map(|v| string(v, At::field("annotations[\"run.oci.seccomp_bpf_data\"]")))
+        .map(|v| string(v, At::field(&"annotations[\"run.oci.seccomp_bpf_data\"]")))
         .transpose()?;
     Ok(Config {
         devices,
@@ -1000,7 +1008,7 @@ mod tests {
 
     fn err(doc: &str) -> (String, &'static str) {
         let e = decode(doc.as_bytes()).expect_err("must fail");
-        (e.at.to_string(), e.why)
+        (e.at.to_string(), *e.why)
     }
 
     const MINIMAL: &str = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},
@@ -1034,7 +1042,7 @@ mod tests {
                 match decode(&doc) {
                     Ok(_) => {}
                     Err(e) => assert_eq!(
-                        e.why, "not supported by this version of ocinit",
+                        *e.why, "not supported by this version of ocinit",
                         "{name}: {e:?}"
                     ),
                 }

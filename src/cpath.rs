@@ -28,9 +28,9 @@ impl CPath {
         let room = p.buf.get_mut(..PATH_MAX - 1).unwrap_or_default();
         p.len = s
             .decode_into(room)
-            .ok_or_else(|| InitError::invalid(step, at, "longer than PATH_MAX"))?;
+            .ok_or_else(|| InitError::invalid(step, at, &"longer than PATH_MAX"))?;
         if p.bytes().contains(&0) {
-            return Err(InitError::invalid(step, at, "contains a NUL byte"));
+            return Err(InitError::invalid(step, at, &"contains a NUL byte"));
         }
         Ok(p)
     }

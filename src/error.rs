@@ -261,11 +261,15 @@ impl Op {
     }
 }
 
+/// A static string reached through a thin pointer: one register instead of two.
+pub type Text = &'static &'static str;
+
 /// A location in the config: a path template whose `[]` are filled from `index` in order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct At {
-    /// e.g. `"mounts[].options[]"`; empty for "not about a config field".
-    pub template: &'static str,
+    /// e.g. `"mounts[].options[]"`; empty for "not about a config field". A thin pointer to a
+    /// static string, so that an `At` travels in two registers.
+    pub template: &'static &'static str,
     /// Indices for the `[]` of the template.
     pub index: [u32; 2],
 }
@@ -273,12 +277,12 @@ pub struct At {
 impl At {
     /// No config location.
     pub const NONE: At = At {
-        template: "",
+        template: &"",
         index: [0; 2],
     };
 
     /// A field without indices.
-    pub const fn field(template: &'static str) -> At {
+    pub const fn field(template: &'static &'static str) -> At {
         At {
             template,
             index: [0; 2],
@@ -286,7 +290,7 @@ impl At {
     }
 
     /// A field with one index.
-    pub const fn item(template: &'static str, i: usize) -> At {
+    pub const fn item(template: &'static &'static str, i: usize) -> At {
         #[expect(
             clippy::cast_possible_truncation,
             reason = "config lists are far below 2^32"
@@ -298,7 +302,7 @@ impl At {
     }
 
     /// A field with two indices.
-    pub const fn item2(template: &'static str, i: usize, j: usize) -> At {
+    pub const fn item2(template: &'static &'static str, i: usize, j: usize) -> At {
         #[expect(
             clippy::cast_possible_truncation,
             reason = "config lists are far below 2^32"
@@ -336,11 +340,12 @@ pub struct InitError {
     pub errno: Option<Errno>,
     /// The config field concerned.
     pub at: At,
-    /// A reason for humans when there is no errno (or to qualify it); empty otherwise.
-    pub why: &'static str,
+    /// A reason for humans when there is no errno (or to qualify it); empty otherwise. Thin, as
+    /// `At::template`.
+    pub why: &'static &'static str,
 }
 
-const _: () = assert!(size_of::<InitError>() <= 48);
+const _: () = assert!(size_of::<InitError>() <= 32);
 
 impl InitError {
     /// A failed system call.
@@ -350,12 +355,12 @@ impl InitError {
             op,
             errno: Some(errno),
             at,
-            why: "",
+            why: &"",
         }
     }
 
     /// A failed check of the init's own.
-    pub fn invalid(step: Step, at: At, why: &'static str) -> Self {
+    pub fn invalid(step: Step, at: At, why: &'static &'static str) -> Self {
         InitError {
             step,
             op: Op::Validate,
@@ -366,7 +371,7 @@ impl InitError {
     }
 
     /// Same error with a reason added.
-    pub fn because(mut self, why: &'static str) -> Self {
+    pub fn because(mut self, why: &'static &'static str) -> Self {
         self.why = why;
         self
     }
@@ -391,11 +396,14 @@ mod tests {
     #[test]
     fn at_renders_indices() {
         assert_eq!(
-            At::item2("mounts[].options[]", 3, 1).to_string(),
+            At::item2(&"mounts[].options[]", 3, 1).to_string(),
             "mounts[3].options[1]"
         );
-        assert_eq!(At::item("process.args[]", 0).to_string(), "process.args[0]");
-        assert_eq!(At::field("root.path").to_string(), "root.path");
+        assert_eq!(
+            At::item(&"process.args[]", 0).to_string(),
+            "process.args[0]"
+        );
+        assert_eq!(At::field(&"root.path").to_string(), "root.path");
         assert_eq!(At::NONE.to_string(), "");
     }
 

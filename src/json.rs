@@ -23,7 +23,7 @@ pub struct JsonError {
     /// Byte offset of the problem.
     pub offset: usize,
     /// What is wrong, for humans.
-    pub reason: &'static str,
+    pub reason: crate::error::Text,
 }
 
 struct Scanner<'a> {
@@ -32,7 +32,7 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    fn err(&self, reason: &'static str) -> JsonError {
+    fn err(&self, reason: crate::error::Text) -> JsonError {
         JsonError {
             offset: self.i,
             reason,
@@ -54,7 +54,7 @@ impl Scanner<'_> {
             self.i += word.len();
             Ok(())
         } else {
-            Err(self.err("invalid literal"))
+            Err(self.err(&"invalid literal"))
         }
     }
 
@@ -75,12 +75,12 @@ impl Scanner<'_> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(self.err("invalid number")),
+            _ => return Err(self.err(&"invalid number")),
         }
         if self.peek() == Some(b'.') {
             self.i += 1;
             if self.digits() == 0 {
-                return Err(self.err("invalid number"));
+                return Err(self.err(&"invalid number"));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -89,7 +89,7 @@ impl Scanner<'_> {
                 self.i += 1;
             }
             if self.digits() == 0 {
-                return Err(self.err("invalid number"));
+                return Err(self.err(&"invalid number"));
             }
         }
         Ok(())
@@ -99,7 +99,7 @@ impl Scanner<'_> {
         let mut v = 0;
         for _ in 0..4 {
             let d = self.peek().and_then(|c| (c as char).to_digit(16));
-            let d = d.ok_or_else(|| self.err("invalid \\u escape"))?;
+            let d = d.ok_or_else(|| self.err(&"invalid \\u escape"))?;
             v = v * 16 + d;
             self.i += 1;
         }
@@ -111,12 +111,12 @@ impl Scanner<'_> {
         self.i += 1;
         loop {
             match self.peek() {
-                None => return Err(self.err("unterminated string")),
+                None => return Err(self.err(&"unterminated string")),
                 Some(b'"') => {
                     self.i += 1;
                     return Ok(());
                 }
-                Some(0..=0x1f) => return Err(self.err("control character in string")),
+                Some(0..=0x1f) => return Err(self.err(&"control character in string")),
                 Some(b'\\') => {
                     self.i += 1;
                     match self.peek() {
@@ -125,19 +125,19 @@ impl Scanner<'_> {
                             self.i += 1;
                             let unit = self.hex4()?;
                             if (0xDC00..0xE000).contains(&unit) {
-                                return Err(self.err("lone low surrogate in \\u escape"));
+                                return Err(self.err(&"lone low surrogate in \\u escape"));
                             }
                             if (0xD800..0xDC00).contains(&unit) {
                                 if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(self.err("lone high surrogate in \\u escape"));
+                                    return Err(self.err(&"lone high surrogate in \\u escape"));
                                 }
                                 self.i += 2;
                                 if !(0xDC00..0xE000).contains(&self.hex4()?) {
-                                    return Err(self.err("lone high surrogate in \\u escape"));
+                                    return Err(self.err(&"lone high surrogate in \\u escape"));
                                 }
                             }
                         }
-                        _ => return Err(self.err("invalid escape")),
+                        _ => return Err(self.err(&"invalid escape")),
                     }
                 }
                 Some(_) => self.i += 1,
@@ -147,12 +147,12 @@ impl Scanner<'_> {
 
     fn key(&mut self) -> Result<(), JsonError> {
         if self.peek() != Some(b'"') {
-            return Err(self.err("expected a string key"));
+            return Err(self.err(&"expected a string key"));
         }
         self.string()?;
         self.ws();
         if self.peek() != Some(b':') {
-            return Err(self.err("expected ':'"));
+            return Err(self.err(&"expected ':'"));
         }
         self.i += 1;
         self.ws();
@@ -165,7 +165,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
     if let Err(e) = core::str::from_utf8(input) {
         return Err(JsonError {
             offset: e.valid_up_to(),
-            reason: "invalid UTF-8",
+            reason: &"invalid UTF-8",
         });
     }
     let max_depth = max_depth.min(64);
@@ -178,7 +178,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
         match s.peek() {
             Some(open @ (b'{' | b'[')) => {
                 if depth == max_depth {
-                    return Err(s.err("nested too deep"));
+                    return Err(s.err(&"nested too deep"));
                 }
                 s.i += 1;
                 depth += 1;
@@ -201,8 +201,8 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
             Some(b'f') => s.literal(b"false")?,
             Some(b'n') => s.literal(b"null")?,
             Some(b'-' | b'0'..=b'9') => s.number()?,
-            None => return Err(s.err("unexpected end of input")),
-            Some(_) => return Err(s.err("expected a value")),
+            None => return Err(s.err(&"unexpected end of input")),
+            Some(_) => return Err(s.err(&"expected a value")),
         }
         // After a value: a separator, the end of its containers, or the end of the document.
         loop {
@@ -211,7 +211,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
                 return if s.i == input.len() {
                     Ok(())
                 } else {
-                    Err(s.err("trailing characters"))
+                    Err(s.err(&"trailing characters"))
                 };
             }
             let in_object = kinds & 1 == 1;
@@ -226,8 +226,8 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
                 }
                 Some(b'}') if in_object => {}
                 Some(b']') if !in_object => {}
-                None => return Err(s.err("unexpected end of input")),
-                Some(_) => return Err(s.err("expected ',' or a closing bracket")),
+                None => return Err(s.err(&"unexpected end of input")),
+                Some(_) => return Err(s.err(&"expected ',' or a closing bracket")),
             }
             s.i += 1;
             depth -= 1;
@@ -663,7 +663,7 @@ mod tests {
 
     fn bad(s: &[u8], reason: &str) {
         let e = validate(s, MAX_DEPTH).expect_err("must be rejected");
-        assert_eq!(e.reason, reason, "{:?}", core::str::from_utf8(s));
+        assert_eq!(*e.reason, reason, "{:?}", core::str::from_utf8(s));
     }
 
     #[test]

@@ -58,7 +58,7 @@ pub fn join(
         .and_then(permissions)
         .ok_or_else(|| InitError {
             op: Op::Keyctl,
-            ..InitError::invalid(STEP, At::NONE, "unreadable keyring description")
+            ..InitError::invalid(STEP, At::NONE, &"unreadable keyring description")
         })?;
     let search = if user_namespace {
         OTHER_SEARCH

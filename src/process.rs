@@ -44,7 +44,7 @@ impl<'s> Strings<'s> {
                     b.len()
                 }),
             }
-            .ok_or_else(|| InitError::invalid(step, at, "strings exceed the init's buffer"))?;
+            .ok_or_else(|| InitError::invalid(step, at, &"strings exceed the init's buffer"))?;
         }
         let (used, tail) = rest.split_at_mut((n + 1).min(rest.len()));
         self.rest = tail;
@@ -52,12 +52,12 @@ impl<'s> Strings<'s> {
             return Err(InitError::invalid(
                 step,
                 at,
-                "strings exceed the init's buffer",
+                &"strings exceed the init's buffer",
             ));
         };
         *nul = 0;
         CStr::from_bytes_with_nul(used)
-            .map_err(|_| InitError::invalid(step, at, "contains a NUL byte"))
+            .map_err(|_| InitError::invalid(step, at, &"contains a NUL byte"))
     }
 }
 
@@ -74,7 +74,7 @@ pub fn umask(p: &Process<'_>) {
 /// `chdir(process.cwd)`. Returns `Ok(false)` when it must be retried as the user: the runtime
 /// may be unable to enter a directory the user can (rootless volumes), and vice versa.
 pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
-    let at = At::field("process.cwd");
+    let at = At::field(&"process.cwd");
     let cwd = CPath::decode(p.cwd, Step::Cwd, at)?;
     match rustix::process::chdir(cwd.as_cstr()) {
         Ok(()) => Ok(true),
@@ -87,7 +87,7 @@ pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
 /// descriptor from outside (CVE-2024-21626) reads as `(unreachable)/...` or not absolute.
 pub fn verify_cwd() -> Result<(), InitError> {
     let mut buf = [0u8; PATH_MAX];
-    let at = At::field("process.cwd");
+    let at = At::field(&"process.cwd");
     let n = sys::getcwd(&mut buf).ctx(Step::Cwd, Op::Getcwd, at)?;
     if buf.get(..n).is_some_and(|p| p.starts_with(b"/")) {
         Ok(())
@@ -97,7 +97,7 @@ pub fn verify_cwd() -> Result<(), InitError> {
             ..InitError::invalid(
                 Step::Cwd,
                 at,
-                "outside the container's root: possible breakout",
+                &"outside the container's root: possible breakout",
             )
         })
     }
@@ -137,7 +137,7 @@ pub fn rlimits(p: &Process<'_>) -> Result<(), InitError> {
         rustix::process::setrlimit(res, limit).ctx(
             Step::Rlimits,
             Op::Setrlimit,
-            At::item("process.rlimits[]", i),
+            At::item(&"process.rlimits[]", i),
         )?;
     }
     Ok(())
@@ -148,7 +148,7 @@ pub fn oom_score_adj(p: &Process<'_>) -> Result<(), InitError> {
     let Some(adj) = p.oom_score_adj else {
         return Ok(());
     };
-    let at = At::field("process.oomScoreAdj");
+    let at = At::field(&"process.oomScoreAdj");
     let file = rustix::fs::open(
         c"/proc/self/oom_score_adj",
         OFlags::WRONLY | OFlags::CLOEXEC,
@@ -244,13 +244,13 @@ pub fn default_home<'s>(
     let entry = strings.push(
         &[Part::Bytes(b"HOME="), Part::Bytes(home)],
         Step::Env,
-        At::field("process.env"),
+        At::field(&"process.env"),
     )?;
     envp.push(entry).map_err(|_| {
         InitError::invalid(
             Step::Env,
-            At::field("process.env"),
-            "more than 4096 entries",
+            At::field(&"process.env"),
+            &"more than 4096 entries",
         )
     })
 }
@@ -286,20 +286,20 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
         .flatten();
     let mut n = 0;
     for (i, g) in list.enumerate() {
-        let at = At::item("process.user.additionalGids[]", i);
+        let at = At::item(&"process.user.additionalGids[]", i);
         let slot = groups
             .get_mut(n)
-            .ok_or_else(|| InitError::invalid(STEP, at, "more than 256 additional groups"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at, &"more than 256 additional groups"))?;
         *slot = Gid::from_raw(uint32(g, at)?);
         n += 1;
     }
-    let at_groups = At::field("process.user.additionalGids");
+    let at_groups = At::field(&"process.user.additionalGids");
     if SETGROUPS_DENIED.load(core::sync::atomic::Ordering::Relaxed) {
         if n > 0 {
             return Err(InitError::invalid(
                 STEP,
                 at_groups,
-                "setgroups is denied in this user namespace",
+                &"setgroups is denied in this user namespace",
             ));
         }
     } else {
@@ -313,13 +313,13 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
     rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
         STEP,
         Op::Setgid,
-        At::field("process.user.gid"),
+        At::field(&"process.user.gid"),
     )?;
     let uid = Uid::from_raw(p.user.uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(
         STEP,
         Op::Setuid,
-        At::field("process.user.uid"),
+        At::field(&"process.user.uid"),
     )
 }
 
@@ -331,10 +331,10 @@ pub fn environment<'s>(
     envp: &mut CStrArray<'s>,
 ) -> Result<(), InitError> {
     for (i, e) in p.env.iter().flat_map(|v| v.elements()).enumerate() {
-        let at = At::item("process.env[]", i);
+        let at = At::item(&"process.env[]", i);
         let s = e
             .as_str()
-            .ok_or_else(|| InitError::invalid(Step::Env, at, "expected a string"))?;
+            .ok_or_else(|| InitError::invalid(Step::Env, at, &"expected a string"))?;
         let entry = strings.push(&[Part::Json(s)], Step::Env, at)?;
         let key_len = entry
             .to_bytes()
@@ -350,7 +350,7 @@ pub fn environment<'s>(
             Some(j) => envp.replace(j, entry),
             None => envp
                 .push(entry)
-                .map_err(|_| InitError::invalid(Step::Env, at, "more than 4096 entries"))?,
+                .map_err(|_| InitError::invalid(Step::Env, at, &"more than 4096 entries"))?,
         }
     }
     Ok(())
@@ -363,13 +363,13 @@ pub fn arguments<'s>(
     argv: &mut CStrArray<'s>,
 ) -> Result<(), InitError> {
     for (i, a) in p.args.elements().enumerate() {
-        let at = At::item("process.args[]", i);
+        let at = At::item(&"process.args[]", i);
         let s = a
             .as_str()
-            .ok_or_else(|| InitError::invalid(Step::Lookup, at, "expected a string"))?;
+            .ok_or_else(|| InitError::invalid(Step::Lookup, at, &"expected a string"))?;
         let arg = strings.push(&[Part::Json(s)], Step::Lookup, at)?;
         argv.push(arg)
-            .map_err(|_| InitError::invalid(Step::Lookup, at, "more than 4096 entries"))?;
+            .map_err(|_| InitError::invalid(Step::Lookup, at, &"more than 4096 entries"))?;
     }
     Ok(())
 }
@@ -390,10 +390,10 @@ pub fn lookup<'s>(
     strings: &mut Strings<'s>,
 ) -> Result<&'s CStr, InitError> {
     const STEP: Step = Step::Lookup;
-    let at = At::item("process.args[]", 0);
+    let at = At::item(&"process.args[]", 0);
     let arg0 = argv
         .get(0)
-        .ok_or_else(|| InitError::invalid(STEP, at, "empty"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at, &"empty"))?;
     if arg0.to_bytes().contains(&b'/') {
         executable(arg0).ctx(STEP, Op::Access, at)?;
         return Ok(arg0);
@@ -432,7 +432,7 @@ pub fn lookup<'s>(
         Some(Errno::ACCESS) => Errno::ACCESS,
         _ => Errno::NOENT,
     };
-    Err(InitError::sys(STEP, Op::Access, errno, at).because("executable file not found in $PATH"))
+    Err(InitError::sys(STEP, Op::Access, errno, at).because(&"executable file not found in $PATH"))
 }
 
 /// Block until `start` opens the FIFO for reading, then write one byte. The parent passed an
@@ -476,5 +476,10 @@ pub fn close_fds(first: u32, keep: &[BorrowedFd<'_>]) -> Result<(), InitError> {
 /// `execve`; returns only on failure.
 pub fn exec(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> InitError {
     let errno = sys::execve(path, argv, envp);
-    InitError::sys(Step::Exec, Op::Execve, errno, At::item("process.args[]", 0))
+    InitError::sys(
+        Step::Exec,
+        Op::Execve,
+        errno,
+        At::item(&"process.args[]", 0),
+    )
 }

@@ -171,17 +171,17 @@ pub fn recv_frame<'b>(
         ..InitError::invalid(step, At::NONE, why)
     };
     if got == 0 {
-        return Err(fail("control channel closed before a frame"));
+        return Err(fail(&"control channel closed before a frame"));
     }
     if got < header.len() {
-        return Err(fail("truncated frame header"));
+        return Err(fail(&"truncated frame header"));
     }
     let len = u32::from_le_bytes(header) as usize;
     let dst = buf
         .get_mut(..len)
-        .ok_or_else(|| fail("frame larger than the protocol limit"))?;
+        .ok_or_else(|| fail(&"frame larger than the protocol limit"))?;
     if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
-        return Err(fail("truncated frame"));
+        return Err(fail(&"truncated frame"));
     }
     Ok(dst)
 }
@@ -192,7 +192,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
     let frame = recv_frame(fd, &mut buf, step)?;
     let malformed = InitError {
         op: Op::Parse,
-        ..InitError::invalid(step, At::NONE, "malformed message from the parent")
+        ..InitError::invalid(step, At::NONE, &"malformed message from the parent")
     };
     json::validate(frame, 4).map_err(|_| malformed)?;
     match json::Value::root(frame)
@@ -203,7 +203,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
         Some(_) => Err(InitError::invalid(
             step,
             At::NONE,
-            "unexpected message type from the parent",
+            &"unexpected message type from the parent",
         )),
         None => Err(malformed),
     }
@@ -213,7 +213,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
 pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
     line.push(&[Part::S("{\"type\":\""), Part::S(kind), Part::S("\"}")])
-        .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+        .map_err(|_| InitError::invalid(step, At::NONE, &"message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -225,7 +225,7 @@ pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitErro
         Part::I(i64::from(pid)),
         Part::S("}"),
     ])
-    .map_err(|_| InitError::invalid(step, At::NONE, "message too long"))?;
+    .map_err(|_| InitError::invalid(step, At::NONE, &"message too long"))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -365,7 +365,7 @@ mod tests {
             Step::Mounts,
             Op::Mount,
             Errno::ACCESS,
-            At::item("mounts[]", 3),
+            At::item(&"mounts[]", 3),
         );
         let mut out = Line::<512>::new();
         error_message(&e, &mut out).expect("fits");

@@ -129,10 +129,10 @@ mod tests {
             "-1000-92233720368547758087"
         );
         assert_eq!(
-            text(&[Part::At(At::item2("mounts[].options[]", 3, 1))]),
+            text(&[Part::At(At::item2(&"mounts[].options[]", 3, 1))]),
             "mounts[3].options[1]"
         );
-        assert_eq!(text(&[Part::At(At::field("root.path"))]), "root.path");
+        assert_eq!(text(&[Part::At(At::field(&"root.path"))]), "root.path");
         assert_eq!(
             text(&[Part::J(
                 crate::json::Value::root(br#""a\u0026b""#)

@@ -96,7 +96,7 @@ fn read_config<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], InitError
             return Err(InitError::invalid(
                 STEP,
                 At::NONE,
-                "config file larger than 1 MiB",
+                &"config file larger than 1 MiB",
             ));
         }
         match rustix::io::read(&file, room) {

@@ -60,7 +60,7 @@ pub fn config_decode(data: &[u8]) {
     match (&ours, &theirs) {
         (Ok(()), Ok(v)) => same(Value::root(data), v, "$"),
         (Err(_), Err(_)) => {}
-        (Err(e), Ok(_)) => assert_eq!(e.reason, "nested too deep", "valid JSON rejected: {e:?}"),
+        (Err(e), Ok(_)) => assert_eq!(*e.reason, "nested too deep", "valid JSON rejected: {e:?}"),
         // serde_json refuses numbers it cannot represent (1e400); the grammar allows them.
         (Ok(()), Err(e)) => assert!(
             e.to_string().contains("number out of range"),
@@ -118,7 +118,7 @@ pub fn frames(data: &[u8]) {
     let reason = loop {
         match protocol::recv_frame(ours.as_fd(), &mut buf, Step::Receive) {
             Ok(frame) => got.push(frame.to_vec()),
-            Err(e) => break e.why,
+            Err(e) => break *e.why,
         }
         if got.len() > expected.len() {
             break "more frames than sent";

@@ -93,6 +93,10 @@ pub struct Process<'a> {
     pub rlimits: Option<Value<'a>>,
     /// `oomScoreAdj` (-1000..=1000), if given.
     pub oom_score_adj: Option<i32>,
+    /// `terminal`.
+    pub terminal: bool,
+    /// `consoleSize` (rows, columns), if given.
+    pub console_size: Option<(u16, u16)>,
 }
 
 /// `process.rlimits[].type` names, index = the resource number.
@@ -591,9 +595,25 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
     if !cwd.raw().starts_with(b"/") {
         return Err(InitError::invalid(STEP, at_cwd, &"not an absolute path"));
     }
-    if boolean(member(p, "terminal"), At::field(&"process.terminal"))? {
-        return Err(unsupported(At::field(&"process.terminal")));
-    }
+    let terminal = boolean(member(p, "terminal"), At::field(&"process.terminal"))?;
+    let console_size = match member(p, "consoleSize") {
+        None => None,
+        Some(size) => {
+            expect_kind(size, Kind::Object, At::field(&"process.consoleSize"))?;
+            // A missing dimension is 0, as in runc (Go's zero value).
+            let dim = |key, at: Text| {
+                let at = At::field(at);
+                member(size, key).map_or(Ok(0), |v| {
+                    u16::try_from(uint32(v, at)?)
+                        .map_err(|_| InitError::invalid(STEP, at, &"out of range (0 to 65535)"))
+                })
+            };
+            Some((
+                dim("height", &"process.consoleSize.height")?,
+                dim("width", &"process.consoleSize.width")?,
+            ))
+        }
+    };
     for (key, at) in [
         ("apparmorProfile", &"process.apparmorProfile"),
         ("selinuxLabel", &"process.selinuxLabel"),
@@ -615,6 +635,8 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
         )?,
         rlimits: rlimits(p)?,
         oom_score_adj: oom_score_adj(p)?,
+        terminal,
+        console_size,
     })
 }
 
@@ -1109,10 +1131,13 @@ mod tests {
             ("process.env[1]".into(), "no '=' in entry")
         );
         assert_eq!(
-            err(&MINIMAL.replace(r#""cwd":"/""#, r#""cwd":"/","terminal":true"#)),
+            err(&MINIMAL.replace(
+                r#""cwd":"/""#,
+                r#""cwd":"/","consoleSize":{"height":65536}"#
+            )),
             (
-                "process.terminal".into(),
-                "not supported by this version of ocinit"
+                "process.consoleSize.height".into(),
+                "out of range (0 to 65535)"
             )
         );
     }

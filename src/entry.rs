@@ -247,6 +247,13 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         return Ok(());
     }
     setup.log().phase("namespaces-rootfs");
+    // Inside the container (its devpts), before the user switch and the handshake: the parent
+    // has the master before it answers `ready`. A new container gets its /dev/console.
+    crate::console::setup(
+        &config,
+        control,
+        !setup.exec && config.namespaces.has(g::CLONE_NEWNS),
+    )?;
     // In the process that will exec (after the PID-namespace fork), before the user switch.
     let user_ns =
         config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);

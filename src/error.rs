@@ -41,6 +41,8 @@ pub enum Step {
     ReadonlyPaths,
     /// `linux.maskedPaths`.
     MaskedPaths,
+    /// `process.terminal`: the pty, `/dev/console`, the controlling terminal.
+    Console,
     /// `hostname` and `domainname`.
     Hostname,
     /// The `ready` → `run` exchange with the parent.
@@ -96,6 +98,7 @@ impl Step {
             "sysctl",
             "readonly-paths",
             "masked-paths",
+            "console",
             "hostname",
             "handshake",
             "umask",
@@ -206,6 +209,12 @@ pub enum Op {
     Setns,
     /// `seccomp(SECCOMP_SET_MODE_FILTER)`.
     Seccomp,
+    /// `ioctl`.
+    Ioctl,
+    /// `setsid`.
+    Setsid,
+    /// `dup3`.
+    Dup,
 }
 
 impl Op {
@@ -255,8 +264,11 @@ impl Op {
             "read",
             "setns",
             "seccomp",
+            "ioctl",
+            "setsid",
+            "dup3",
         ];
-        const { assert!(NAMES.count() == Op::Seccomp as usize + 1) };
+        const { assert!(NAMES.count() == Op::Dup as usize + 1) };
         NAMES.iter().nth(self as usize).unwrap_or_default()
     }
 }
@@ -424,6 +436,7 @@ mod tests {
             (Step::Sysctl, "sysctl"),
             (Step::ReadonlyPaths, "readonly-paths"),
             (Step::MaskedPaths, "masked-paths"),
+            (Step::Console, "console"),
             (Step::Hostname, "hostname"),
             (Step::Handshake, "handshake"),
             (Step::Umask, "umask"),
@@ -489,8 +502,11 @@ mod tests {
             (Op::Read, "read"),
             (Op::Setns, "setns"),
             (Op::Seccomp, "seccomp"),
+            (Op::Ioctl, "ioctl"),
+            (Op::Setsid, "setsid"),
+            (Op::Dup, "dup3"),
         ];
-        assert_eq!(ops.len(), Op::Seccomp as usize + 1);
+        assert_eq!(ops.len(), Op::Dup as usize + 1);
         for (i, (op, name)) in ops.into_iter().enumerate() {
             assert_eq!((op as usize, op.name()), (i, name));
         }

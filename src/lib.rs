@@ -9,6 +9,7 @@
 
 pub mod caps;
 pub mod config;
+pub mod console;
 pub mod cpath;
 pub mod devices;
 pub mod entry;

@@ -471,8 +471,18 @@ fn spawn(
     }
 }
 
-/// In the child: own process group (the terminal's foreground one when there is a terminal),
-/// `LISTEN_PID` rewritten to our pid when it named the supervisor (catatonit), the original
+/// In the child: a process group of its own, the terminal's foreground one when there is a
+/// terminal (tini), so that the terminal's signals reach it once, through the supervisor's
+/// forwarding only if they were meant for the supervisor. Returns our pid.
+fn isolate() -> Pid {
+    let _ = rustix::process::setpgid(None, None);
+    let me = rustix::process::getpid();
+    // Fails harmlessly (ENOTTY, ENXIO) when stdin is not our terminal.
+    let _ = sys::set_stdin_foreground_group(me.as_raw_nonzero().get());
+    me
+}
+
+/// In the child: [`isolate`], `LISTEN_PID` rewritten to our pid when it named the supervisor (catatonit), the original
 /// signal mask, then `execve`.
 fn exec_child<'s>(
     parent: Pid,
@@ -482,10 +492,7 @@ fn exec_child<'s>(
     strings: &mut crate::process::Strings<'s>,
     mask: SigSet,
 ) -> Errno {
-    let _ = rustix::process::setpgid(None, None);
-    let me = rustix::process::getpid();
-    // Fails harmlessly (ENOTTY, ENXIO) when stdin is not our terminal.
-    let _ = sys::set_stdin_foreground_group(me.as_raw_nonzero().get());
+    let me = isolate();
     let mut expected = Line::<32>::new();
     let _ = expected.push(&[Part::S("LISTEN_PID="), pid_part(parent)]);
     if let Some(i) = (0..envp.len()).find(|&i| {
@@ -519,6 +526,7 @@ pub fn stay(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> crate::e
     let child = match sys::fork() {
         Err(e) => return InitError::sys(Step::Pid1, Op::Clone, e, At::NONE),
         Ok(Forked::Child) => {
+            isolate();
             if let Err(e) = sys::set_signal_mask(mask) {
                 return InitError::sys(Step::Pid1, Op::Sigprocmask, e, At::NONE);
             }

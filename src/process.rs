@@ -275,6 +275,26 @@ pub fn note_setgroups_policy() {
 
 /// `setgroups(additionalGids)`, `setresgid(gid)`, `setresuid(uid)`, in that order: each needs
 /// a privilege the next one drops. Single-threaded, so the thread-scoped calls cover the process.
+/// Give the user its stdio (its terminal, or the parent's pipes), as runc's
+/// `fixStdioPermissions`: a `/dev/null` (device 1:3, the host's) is never touched, and EINVAL
+/// (the user's id is not mapped where the file lives) and EPERM (rootless) leave the owner as
+/// it is, as in runc.
+fn own_stdio(uid: Uid) -> Result<(), InitError> {
+    for fd in sys::stdio() {
+        let st = rustix::fs::fstat(fd).ctx(Step::User, Op::Chown, At::NONE)?;
+        let null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+            && st.st_rdev == rustix::fs::makedev(1, 3);
+        if null || st.st_uid == uid.as_raw() {
+            continue;
+        }
+        match rustix::fs::fchown(fd, Some(uid), None) {
+            Ok(()) | Err(Errno::INVAL | Errno::PERM) => {}
+            Err(e) => return Err(InitError::sys(Step::User, Op::Chown, e, At::NONE)),
+        }
+    }
+    Ok(())
+}
+
 pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::User;
     let mut groups = [Gid::ROOT; 256];
@@ -309,13 +329,15 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
             at_groups,
         )?;
     }
+    let uid = Uid::from_raw(p.user.uid);
+    // While still root (CAP_CHOWN).
+    own_stdio(uid)?;
     let gid = Gid::from_raw(p.user.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
         STEP,
         Op::Setgid,
         At::field(&"process.user.gid"),
     )?;
-    let uid = Uid::from_raw(p.user.uid);
     rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(
         STEP,
         Op::Setuid,

@@ -217,6 +217,33 @@ pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), Ini
     send_frame(fd, line.as_bytes(), step)
 }
 
+/// Send `{"type":"console"}` with `master` attached (SCM_RIGHTS), in one `sendmsg`.
+#[inline(never)]
+pub fn send_console(
+    fd: BorrowedFd<'_>,
+    master: BorrowedFd<'_>,
+    step: Step,
+) -> Result<(), InitError> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    const PAYLOAD: &[u8] = b"\x12\0\0\0{\"type\":\"console\"}";
+    let mut space = [core::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    let fds = [master];
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    let sent = rustix::net::sendmsg(
+        fd,
+        &[rustix::io::IoSlice::new(PAYLOAD)],
+        &mut control,
+        SendFlags::NOSIGNAL,
+    )
+    .ctx(step, Op::Send, At::NONE)?;
+    // The rest, if the socket took only part (the descriptor went with the first bytes).
+    match PAYLOAD.get(sent..) {
+        Some(rest) => send_all(fd, rest, Sending::Error).ctx(step, Op::Send, At::NONE),
+        None => Ok(()),
+    }
+}
+
 /// Send `{"type":"pid","pid":N}`.
 pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();

@@ -15,7 +15,7 @@ use core::marker::PhantomData;
 use core::sync::atomic::{AtomicBool, Ordering};
 
 use linux_raw_sys::general as g;
-use rustix::fd::{FromRawFd, OwnedFd};
+use rustix::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
 
 #[cfg(not(target_arch = "x86_64"))]
@@ -79,6 +79,13 @@ pub fn write_stdout(bytes: &[u8]) {
     let args = [1, bytes.as_ptr() as usize, bytes.len(), 0, 0, 0];
     // SAFETY: the kernel reads `bytes.len()` bytes from `bytes`, which is borrowed for the call.
     let _ = unsafe { syscall6(g::__NR_write, args) };
+}
+
+/// Fds 0, 1 and 2, borrowed for the life of the process (as rustix's std `stdin()` does): the
+/// init never closes them; one the parent left closed gives EBADF, no other file.
+pub fn stdio() -> [BorrowedFd<'static>; 3] {
+    // SAFETY: 0–2 are only ever replaced (dup2 by the console step), never closed by the init.
+    [0, 1, 2].map(|fd| unsafe { BorrowedFd::borrow_raw(fd) })
 }
 
 /// `ioctl(0, TIOCSPGRP, &pgrp)`—Make `pgrp` the foreground process group of the terminal on

@@ -13,15 +13,7 @@ fn start(b: &Bundle, args: &[&str], process_extra: &str, linux_extra: &str) -> u
         &format!(r#"{{"type":"network"}}]{linux_extra}"#),
         1,
     );
-    b.write_config(&config);
-    let (ok, log) = b.create(&[]);
-    assert!(ok, "{log}");
-    assert!(b.ocirun(&["start", &b.id]).status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !b.out("up").exists() {
-        assert!(Instant::now() < deadline, "the container did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    b.start_until_up(&config);
     let state = stdout(&b.ocirun(&["state", &b.id]));
     state
         .split("\"pid\": ")
@@ -189,15 +181,7 @@ fn the_container_cannot_reach_an_exec_init() {
             userns,
         )
         .replace(r#""hostname":"box","#, "");
-    b.write_config(&config);
-    let (ok, log) = b.create(&[]);
-    assert!(ok, "{log}");
-    assert!(b.ocirun(&["start", &b.id]).status.success());
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while !b.out("up").exists() {
-        assert!(Instant::now() < deadline, "the container did not start");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    b.start_until_up(&config);
     let state = stdout(&b.ocirun(&["state", &b.id]));
     let pid: u32 = state
         .split("\"pid\": ")

@@ -346,9 +346,22 @@ fn cases() -> Vec<Case> {
             decode_error("process.user.username", NS),
         ),
         case(
-            "terminal",
-            with_process(r#""terminal":true"#),
-            decode_error("process.terminal", NS),
+            "console-size-type",
+            with_process(r#""terminal":true,"consoleSize":[24,80]"#),
+            decode_error("process.consoleSize", "expected an object"),
+        ),
+        case(
+            "console-size-range",
+            with_process(r#""terminal":true,"consoleSize":{"height":24,"width":65536}"#),
+            decode_error("process.consoleSize.width", "out of range (0 to 65535)"),
+        ),
+        case(
+            "console-size-negative",
+            with_process(r#""consoleSize":{"height":-1}"#),
+            decode_error(
+                "process.consoleSize.height",
+                "out of range for a 32-bit unsigned id",
+            ),
         ),
         case(
             "terminal-type",

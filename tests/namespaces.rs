@@ -40,15 +40,7 @@ impl Running {
                 linux,
             )
             .replace(r#""hostname":"box","#, "");
-        b.write_config(&config);
-        let (ok, log) = b.create(&[]);
-        assert!(ok, "{log}");
-        assert!(b.ocirun(&["start", &b.id]).status.success());
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while !b.out("up").exists() {
-            assert!(Instant::now() < deadline, "the container did not start");
-            std::thread::sleep(Duration::from_millis(10));
-        }
+        b.start_until_up(&config);
         let state = stdout(&b.ocirun(&["state", &b.id]));
         let pid = state
             .split("\"pid\": ")

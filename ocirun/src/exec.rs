@@ -47,6 +47,7 @@ fn exec_config(container: &Value, pid: i32, o: &Opts) -> Result<Value> {
             let mut p = container["process"].clone();
             p["args"] = json!(o.command);
             p["terminal"] = json!(false);
+            p.as_object_mut().map(|p| p.remove("consoleSize"));
             p
         }
     };
@@ -90,8 +91,8 @@ fn exec_config(container: &Value, pid: i32, o: &Opts) -> Result<Value> {
             }
         }
     }
-    if process["terminal"].as_bool() == Some(true) {
-        return Err("exec --tty: consoles are not supported by this version".into());
+    if o.tty {
+        process["terminal"] = json!(true);
     }
     config["process"] = process;
     let obj = config
@@ -163,6 +164,8 @@ pub fn exec(g: &Global, id: &str, o: &Opts) -> Result<u8> {
         serde_json::from_slice(&fs::read(&path).map_err(|e| format!("{}: {e}", path.display()))?)
             .map_err(|e| format!("{}: {e}", path.display()))?;
     let config = exec_config(&container, st.pid, o)?;
+    let terminal = config["process"]["terminal"].as_bool() == Some(true);
+    crate::check_console(terminal, o.detach, o)?;
     let bytes = serde_json::to_vec(&config).map_err(|e| e.to_string())?;
     let init = protocol::find_init(g.init.as_ref()).map_err(|e| e.to_string())?;
     let launch = Launch {
@@ -178,6 +181,7 @@ pub fn exec(g: &Global, id: &str, o: &Opts) -> Result<u8> {
     let mut spawned =
         Spawned::start(launch).map_err(|e| format!("spawning {}: {e}", init.display()))?;
     let mut pid = None;
+    let mut console = None;
     let failed = |spawned: &mut Spawned, pid: Option<i32>, why: String| {
         if let Some(p) = pid.and_then(Pid::from_raw) {
             let _ = rustix::process::kill_process(p, rustix::process::Signal::KILL);
@@ -190,6 +194,11 @@ pub fn exec(g: &Global, id: &str, o: &Opts) -> Result<u8> {
     loop {
         match spawned.recv() {
             Ok(Message::Pid(p)) => pid = Some(p),
+            Ok(Message::Console(master)) => {
+                if let Err(e) = crate::take_console(master, o, &mut console) {
+                    return Err(failed(&mut spawned, pid, e.to_string()));
+                }
+            }
             Ok(Message::SeccompListener(fd)) => {
                 let p = pid.unwrap_or_else(|| i32::try_from(spawned.child.id()).unwrap_or(0));
                 let seccomp = &config["linux"]["seccomp"];
@@ -251,6 +260,11 @@ pub fn exec(g: &Global, id: &str, o: &Opts) -> Result<u8> {
     if o.detach {
         return Ok(0);
     }
+    let _proxy = match console.map(protocol::proxy_console) {
+        Some(Err(e)) => return Err(format!("console: {e}")),
+        Some(Ok(proxy)) => Some(proxy),
+        None => None,
+    };
     if process == own {
         let s = spawned.child.wait().map_err(|e| e.to_string())?;
         return Ok(exit_code(s.code(), s.signal()));

@@ -26,14 +26,16 @@ use crate::state::{State, Status};
 
 const USAGE: &str = "usage: ocirun [--root DIR] [--init PATH] [--debug] COMMAND [OPTIONS] ID
 commands:
-  run     [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring] [-d] ID [-- CMD...]
-  create  [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring] ID
+  run     [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring] [-d]
+          [--console-socket SOCK] ID [-- CMD...]
+  create  [-b BUNDLE] [--pid-file F] [--preserve-fds N] [--no-new-keyring]
+          [--console-socket SOCK] ID
   start   ID
   state   ID
   kill    ID [SIGNAL]
   delete  [-f] ID
-  exec    [--process FILE] [-u UID[:GID]] [-e K=V]... [--cwd DIR] [--cap CAP]...
-          [--preserve-fds N] [--pid-file F] [-d] ID [-- CMD...]
+  exec    [--process FILE] [-u UID[:GID]] [-e K=V]... [--cwd DIR] [--cap CAP]... [-t]
+          [--console-socket SOCK] [--preserve-fds N] [--pid-file F] [-d] ID [-- CMD...]
 Without -b and with `-- CMD...`, run uses an embedded default: the host root read-only,
 fresh /proc, a minimal /dev, tmpfs /tmp, new mount/pid/uts/ipc/net namespaces.";
 
@@ -161,9 +163,6 @@ fn cli(args: Vec<OsString>) -> Result<u8> {
         None => return Err(format!("{command}: missing container ID\n{USAGE}")),
     };
     state::check_id(&id)?;
-    if o.console_socket.is_some() {
-        return Err("--console-socket: consoles are not supported by this version".into());
-    }
     match command.as_str() {
         "run" => run(&g, &id, &o),
         "create" => create(&g, &id, &o).map(|()| 0),
@@ -183,12 +182,7 @@ fn cli(args: Vec<OsString>) -> Result<u8> {
         )
         .map(|()| 0),
         "delete" => delete(&g, &id, o.force).map(|()| 0),
-        "exec" => {
-            if o.tty {
-                return Err("exec --tty: consoles are not supported by this version".into());
-            }
-            exec::exec(&g, &id, &o)
-        }
+        "exec" => exec::exec(&g, &id, &o),
         other => Err(format!("unknown command {other}\n{USAGE}")),
     }
 }
@@ -245,6 +239,35 @@ struct Created {
     pid: i32,
     config: Option<Value>,
     state: State,
+    /// The pty master, for `run` to proxy (with a terminal and no `--console-socket`).
+    console: Option<OwnedFd>,
+}
+
+/// runc's rules for `process.terminal`: a runtime that detaches must hand the pty to someone
+/// (`--console-socket`), and a socket is only for a terminal.
+pub(crate) fn check_console(terminal: bool, detach: bool, o: &Opts) -> Result<()> {
+    match (terminal, &o.console_socket) {
+        (true, None) if detach => {
+            Err("process.terminal is true and ocirun detaches: --console-socket is required".into())
+        }
+        (false, Some(_)) => Err("--console-socket needs process.terminal to be true".into()),
+        _ => Ok(()),
+    }
+}
+
+/// Where a pty master goes: to `--console-socket`, else kept for `run` to proxy.
+pub(crate) fn take_console(
+    master: OwnedFd,
+    o: &Opts,
+    keep: &mut Option<OwnedFd>,
+) -> io::Result<()> {
+    match &o.console_socket {
+        Some(socket) => protocol::send_console(socket, &master),
+        None => {
+            *keep = Some(master);
+            Ok(())
+        }
+    }
 }
 
 fn fail(spawned: &mut Spawned, pid: Option<i32>, state: &State, why: String) -> String {
@@ -271,6 +294,10 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
     }) {
         return Err("hooks: not supported by this version of ocirun".into());
     }
+    let terminal = config
+        .as_ref()
+        .is_some_and(|c| c["process"]["terminal"].as_bool() == Some(true));
+    check_console(terminal, with_fifo || o.detach, o)?;
     let init = protocol::find_init(g.init.as_ref()).map_err(|e| e.to_string())?;
     let mut state = State::new(&g.root, id, &bundle, config.as_ref())?;
     let fifo = if with_fifo {
@@ -292,6 +319,7 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
     let mut spawned = Spawned::start(launch)
         .map_err(|e| state.fail(format!("spawning {}: {e}", init.display())))?;
     let mut pid = None;
+    let mut console = None;
     loop {
         let msg = match spawned.recv() {
             Ok(m) => m,
@@ -306,6 +334,11 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
         };
         match msg {
             Message::Pid(p) => pid = Some(p),
+            Message::Console(master) => {
+                if let Err(e) = take_console(master, o, &mut console) {
+                    return Err(fail(&mut spawned, pid, &state, e.to_string()));
+                }
+            }
             Message::IdMap {
                 pid: target,
                 uid,
@@ -378,6 +411,7 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
         pid,
         config,
         state,
+        console,
     })
 }
 
@@ -426,6 +460,11 @@ fn run(g: &Global, id: &str, o: &Opts) -> Result<u8> {
     if o.detach {
         return Ok(0);
     }
+    let proxy = match c.console.take().map(protocol::proxy_console) {
+        Some(Err(e)) => return Err(format!("console: {e}")),
+        Some(Ok(proxy)) => Some(proxy),
+        None => None,
+    };
     let own = i32::try_from(c.spawned.child.id()).unwrap_or(0);
     let status = if c.pid == own {
         let s = c.spawned.child.wait().map_err(|e| e.to_string())?;
@@ -439,6 +478,7 @@ fn run(g: &Global, id: &str, o: &Opts) -> Result<u8> {
             .ok_or("waitpid: no status")?;
         exit_code(s.exit_status(), s.terminating_signal())
     };
+    drop(proxy);
     c.state.remove();
     Ok(status)
 }

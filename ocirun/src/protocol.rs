@@ -59,6 +59,8 @@ pub enum Message {
     SeccompListener(i32),
     /// The init waits for `run`.
     Ready,
+    /// `process.terminal`: the pty master, which came with the message (SCM_RIGHTS).
+    Console(OwnedFd),
     /// Every step before execve passed; the init waits on the FIFO (if any), then execs.
     Created,
     /// A failure, as the init reported it.
@@ -73,6 +75,8 @@ pub struct Spawned {
     /// The process we spawned (the container process unless the init forked for a PID namespace).
     pub child: Child,
     control: UnixStream,
+    /// A descriptor that came with the frame being read (SCM_RIGHTS).
+    received: Option<OwnedFd>,
     /// Signals when the log forwarder has printed everything (the init's log end is closed).
     log_drained: mpsc::Receiver<()>,
 }
@@ -145,6 +149,7 @@ impl Spawned {
         let mut spawned = Spawned {
             child,
             control,
+            received: None,
             log_drained,
         };
         match spawned.send(launch.config) {
@@ -231,12 +236,33 @@ impl Spawned {
         self.send(br#"{"type":"run"}"#)
     }
 
+    /// `read`, keeping a descriptor that comes with the bytes (a plain `read` would drop it).
+    fn recv_with_fds(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut control = RecvAncillaryBuffer::new(&mut space);
+        let got = rustix::net::recvmsg(
+            &self.control,
+            &mut [io::IoSliceMut::new(buf)],
+            &mut control,
+            RecvFlags::CMSG_CLOEXEC,
+        )?;
+        for message in control.drain() {
+            if let RecvAncillaryMessage::ScmRights(fds) = message {
+                for fd in fds {
+                    self.received = Some(fd);
+                }
+            }
+        }
+        Ok(got.bytes)
+    }
+
     /// Receive the next message.
     pub fn recv(&mut self) -> io::Result<Message> {
         let mut header = [0u8; 4];
         let mut got = 0;
         while got < 4 {
-            match self.control.read(&mut header[got..])? {
+            match self.recv_with_fds(&mut header[got..])? {
                 0 if got == 0 => {
                     self.wait_log_drained();
                     return Ok(Message::Eof);
@@ -269,6 +295,11 @@ impl Spawned {
                 gid: msg["gidMappings"].as_str().unwrap_or_default().to_string(),
             },
             Some("ready") => Message::Ready,
+            Some("console") => Message::Console(
+                self.received
+                    .take()
+                    .ok_or_else(|| io::Error::other("console message without a descriptor"))?,
+            ),
             Some("seccomp-listener") => Message::SeccompListener(
                 msg["fd"]
                     .as_i64()
@@ -286,6 +317,90 @@ impl Spawned {
                 )));
             }
         })
+    }
+}
+
+/// Send a pty master to the receiver listening at `--console-socket` (runc's way: the fd as
+/// SCM_RIGHTS with its name as the payload, as runc's `recvtty` expects).
+pub fn send_console(socket: &Path, master: &OwnedFd) -> io::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    let peer = UnixStream::connect(socket)
+        .map_err(|e| io::Error::other(format!("--console-socket {}: {e}", socket.display())))?;
+    let fds = [master.as_fd()];
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut control = SendAncillaryBuffer::new(&mut space);
+    control.push(SendAncillaryMessage::ScmRights(&fds));
+    let name = b"/dev/ptmx";
+    let sent = rustix::net::sendmsg(
+        &peer,
+        &[io::IoSlice::new(name)],
+        &mut control,
+        SendFlags::empty(),
+    )?;
+    if sent != name.len() {
+        return Err(io::Error::other("short write to the console socket"));
+    }
+    Ok(())
+}
+
+/// `ocirun run` with a terminal and no `--console-socket`: copy our stdin to the pty and the
+/// pty to our stdout (our terminal in raw mode meanwhile, with its size). Returns a guard that
+/// restores our terminal and, when dropped, waits briefly for the output to drain.
+pub fn proxy_console(master: OwnedFd) -> io::Result<ConsoleProxy> {
+    use rustix::termios::{self, OptionalActions};
+    let stdin = std::io::stdin();
+    let saved = termios::tcgetattr(&stdin).ok();
+    if let Some(attrs) = &saved {
+        if let Ok(size) = termios::tcgetwinsize(&stdin) {
+            termios::tcsetwinsize(&master, size)?;
+        }
+        let mut raw = attrs.clone();
+        raw.make_raw();
+        termios::tcsetattr(&stdin, OptionalActions::Now, &raw)?;
+    }
+    let input = File::from(master.try_clone()?);
+    std::thread::spawn(move || {
+        let mut input = input;
+        let _ = io::copy(&mut std::io::stdin().lock(), &mut input);
+    });
+    let (done, drained) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut output = File::from(master);
+        let mut buf = [0u8; 4096];
+        let mut stdout = std::io::stdout().lock();
+        // EIO once every process holding the peer is gone.
+        while let Ok(n @ 1..) = output.read(&mut buf) {
+            if stdout
+                .write_all(&buf[..n])
+                .and_then(|()| stdout.flush())
+                .is_err()
+            {
+                break;
+            }
+        }
+        let _ = done.send(());
+    });
+    Ok(ConsoleProxy { saved, drained })
+}
+
+/// See [`proxy_console`].
+#[derive(Debug)]
+pub struct ConsoleProxy {
+    saved: Option<rustix::termios::Termios>,
+    drained: mpsc::Receiver<()>,
+}
+
+impl Drop for ConsoleProxy {
+    fn drop(&mut self) {
+        // Bounded: a process that kept the pty (a daemon) must not hang us.
+        let _ = self.drained.recv_timeout(Duration::from_secs(2));
+        if let Some(attrs) = &self.saved {
+            let _ = rustix::termios::tcsetattr(
+                std::io::stdin(),
+                rustix::termios::OptionalActions::Now,
+                attrs,
+            );
+        }
     }
 }
 

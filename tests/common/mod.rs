@@ -104,6 +104,7 @@ pub struct Bundle {
 const APPLETS: &[&str] = &[
     "sh", "cat", "id", "hostname", "echo", "sleep", "true", "false", "env", "pwd", "ls", "touch",
     "printf", "kill", "grep", "test", "stat", "head", "umount", "rm", "mount", "readlink", "wc",
+    "tty", "stty",
 ];
 
 impl Bundle {
@@ -207,6 +208,23 @@ impl Bundle {
         self.write_config(config);
         let bundle = self.dir.to_str().expect("utf-8 path");
         self.ocirun(&["run", "-b", bundle, &self.id])
+    }
+
+    /// Write `config`, `ocirun create` and `start`, then wait until the container has written
+    /// `/out/up`.
+    pub fn start_until_up(&self, config: &str) {
+        self.write_config(config);
+        let (ok, log) = self.create(&[]);
+        assert!(ok, "{log}");
+        assert!(self.ocirun(&["start", &self.id]).status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        while !self.out("up").exists() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the container did not start"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
     }
 
     /// Path of a file the container may write under `/out`.

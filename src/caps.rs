@@ -8,7 +8,7 @@ use rustix::io::Errno;
 use rustix::thread::{CapabilitySet, CapabilitySets};
 
 use crate::config::{Process, member};
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Step};
 use crate::json::{JStr, Value};
 use crate::names::Names;
 use crate::protocol::Log;
@@ -131,7 +131,7 @@ pub fn before_user_switch(p: &Process<'_>, log: &Log<'_>) -> Result<Option<Sets>
         return Ok(None);
     };
     let sets = sets(caps, log);
-    let at = At::field(&"process.capabilities.bounding");
+    let at = At::field(Field::ProcessCapabilitiesBounding);
     for cap in 0..const { NAMES.count() } {
         if sets.bounding & (1 << cap) != 0 {
             continue;
@@ -146,7 +146,7 @@ pub fn before_user_switch(p: &Process<'_>, log: &Log<'_>) -> Result<Option<Sets>
     rustix::thread::set_keep_capabilities(true).ctx(
         STEP,
         Op::Prctl,
-        At::field(&"process.capabilities"),
+        At::field(Field::ProcessCapabilities),
     )?;
     Ok(Some(sets))
 }
@@ -156,7 +156,7 @@ pub fn before_user_switch(p: &Process<'_>, log: &Log<'_>) -> Result<Option<Sets>
 /// is also inheritable and permitted (otherwise the kernel refuses; runc warns).
 pub fn after_user_switch(sets: Option<Sets>, log: &Log<'_>) -> Result<(), InitError> {
     let Some(s) = sets else { return Ok(()) };
-    let at = At::field(&"process.capabilities");
+    let at = At::field(Field::ProcessCapabilities);
     rustix::thread::set_keep_capabilities(false).ctx(STEP, Op::Prctl, at)?;
     let caps = CapabilitySets {
         effective: CapabilitySet::from_bits_retain(s.effective),
@@ -167,7 +167,7 @@ pub fn after_user_switch(sets: Option<Sets>, log: &Log<'_>) -> Result<(), InitEr
     rustix::thread::clear_ambient_capability_set().ctx(
         STEP,
         Op::Prctl,
-        At::field(&"process.capabilities.ambient"),
+        At::field(Field::ProcessCapabilitiesAmbient),
     )?;
     for (cap, name) in NAMES.iter().enumerate() {
         if s.ambient & (1 << cap) == 0 {
@@ -202,7 +202,7 @@ pub fn no_new_privileges(p: &Process<'_>) -> Result<(), InitError> {
     rustix::thread::set_no_new_privs(true).ctx(
         Step::Prctl,
         Op::Prctl,
-        At::field(&"process.noNewPrivileges"),
+        At::field(Field::ProcessNoNewPrivileges),
     )
 }
 

@@ -6,7 +6,7 @@
 //! the parent runtime's business (`linux.resources`, `linux.cgroupsPath`, `hooks` other than
 //! `startContainer`, `annotations`, ...) are not looked at.
 
-use crate::error::{At, InitError, Op, Step, Text};
+use crate::error::{At, Field, InitError, Op, Reason, Step};
 use crate::json::{self, JStr, Kind, Value};
 use crate::mounts;
 use crate::names::Names;
@@ -121,32 +121,31 @@ pub const RLIMITS: Names = crate::names![
 
 /// One validated `process.rlimits[i]`: (resource number, soft, hard).
 pub fn rlimit(v: Value<'_>, i: usize) -> Result<(usize, u64, u64), InitError> {
-    expect_kind(v, Kind::Object, At::item(&"process.rlimits[]", i))?;
-    let at_type = At::item(&"process.rlimits[].type", i);
+    expect_kind(v, Kind::Object, At::item(Field::ProcessRlimitsItem, i))?;
+    let at_type = At::item(Field::ProcessRlimitsType, i);
     let t = string(
-        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, &"missing"))?,
+        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, Reason::Missing))?,
         at_type,
     )?;
     let resource = RLIMITS
         .iter()
         .position(|n| t.eq_str(n))
-        .ok_or_else(|| InitError::invalid(STEP, at_type, &"unknown rlimit type"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at_type, Reason::UnknownRlimitType))?;
     let limit = |key, at| {
         let at = At::item(at, i);
-        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
+        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
         let n = v
             .as_integer()
-            .ok_or_else(|| InitError::invalid(STEP, at, &"expected an integer"))?;
-        u64::try_from(n)
-            .map_err(|_| InitError::invalid(STEP, at, &"out of range for a 64-bit limit"))
+            .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnInteger))?;
+        u64::try_from(n).map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRangeForA64))
     };
-    let soft = limit("soft", &"process.rlimits[].soft")?;
-    let hard = limit("hard", &"process.rlimits[].hard")?;
+    let soft = limit("soft", Field::ProcessRlimitsSoft)?;
+    let hard = limit("hard", Field::ProcessRlimitsHard)?;
     if soft > hard {
         return Err(InitError::invalid(
             STEP,
-            At::item(&"process.rlimits[].soft", i),
-            &"soft limit above the hard limit",
+            At::item(Field::ProcessRlimitsSoft, i),
+            Reason::SoftLimitAboveTheHardLimit,
         ));
     }
     Ok((resource, soft, hard))
@@ -156,15 +155,15 @@ fn rlimits(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
     let Some(list) = member(p, "rlimits") else {
         return Ok(None);
     };
-    expect_kind(list, Kind::Array, At::field(&"process.rlimits"))?;
+    expect_kind(list, Kind::Array, At::field(Field::ProcessRlimits))?;
     let mut seen = 0u32;
     for (i, r) in list.elements().enumerate() {
         let (resource, _, _) = rlimit(r, i)?;
         if seen & (1 << resource) != 0 {
             return Err(InitError::invalid(
                 STEP,
-                At::item(&"process.rlimits[].type", i),
-                &"duplicate rlimit type",
+                At::item(Field::ProcessRlimitsType, i),
+                Reason::DuplicateRlimitType,
             ));
         }
         seen |= 1 << resource;
@@ -176,32 +175,32 @@ fn capabilities(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
     let Some(caps) = member(p, "capabilities") else {
         return Ok(None);
     };
-    expect_kind(caps, Kind::Object, At::field(&"process.capabilities"))?;
+    expect_kind(caps, Kind::Object, At::field(Field::ProcessCapabilities))?;
     for (set, at, item) in [
         (
             "bounding",
-            &"process.capabilities.bounding",
-            &"process.capabilities.bounding[]",
+            Field::ProcessCapabilitiesBounding,
+            Field::ProcessCapabilitiesBoundingItem,
         ),
         (
             "effective",
-            &"process.capabilities.effective",
-            &"process.capabilities.effective[]",
+            Field::ProcessCapabilitiesEffective,
+            Field::ProcessCapabilitiesEffectiveItem,
         ),
         (
             "inheritable",
-            &"process.capabilities.inheritable",
-            &"process.capabilities.inheritable[]",
+            Field::ProcessCapabilitiesInheritable,
+            Field::ProcessCapabilitiesInheritableItem,
         ),
         (
             "permitted",
-            &"process.capabilities.permitted",
-            &"process.capabilities.permitted[]",
+            Field::ProcessCapabilitiesPermitted,
+            Field::ProcessCapabilitiesPermittedItem,
         ),
         (
             "ambient",
-            &"process.capabilities.ambient",
-            &"process.capabilities.ambient[]",
+            Field::ProcessCapabilitiesAmbient,
+            Field::ProcessCapabilitiesAmbientItem,
         ),
     ] {
         if let Some(v) = member(caps, set) {
@@ -215,18 +214,14 @@ fn oom_score_adj(p: Value<'_>) -> Result<Option<i32>, InitError> {
     let Some(v) = member(p, "oomScoreAdj") else {
         return Ok(None);
     };
-    let at = At::field(&"process.oomScoreAdj");
+    let at = At::field(Field::ProcessOomScoreAdj);
     if v.kind() != Kind::Number {
         return Err(type_error(Kind::Number, at));
     }
     match v.as_integer() {
         Some(n @ -1000..=1000) => Ok(Some(i32::try_from(n).unwrap_or(0))),
-        Some(_) => Err(InitError::invalid(
-            STEP,
-            at,
-            &"out of range (-1000 to 1000)",
-        )),
-        None => Err(InitError::invalid(STEP, at, &"expected an integer")),
+        Some(_) => Err(InitError::invalid(STEP, at, Reason::OutOfRange1000To1000)),
+        None => Err(InitError::invalid(STEP, at, Reason::ExpectedAnInteger)),
     }
 }
 
@@ -278,13 +273,13 @@ pub struct Config<'a> {
 }
 
 fn type_error(want: Kind, at: At) -> InitError {
-    let why: Text = match want {
-        Kind::Null => &"expected null",
-        Kind::Bool => &"expected a boolean",
-        Kind::Number => &"expected a number",
-        Kind::String => &"expected a string",
-        Kind::Array => &"expected an array",
-        Kind::Object => &"expected an object",
+    let why: Reason = match want {
+        Kind::Null => Reason::ExpectedNull,
+        Kind::Bool => Reason::ExpectedABoolean,
+        Kind::Number => Reason::ExpectedANumber,
+        Kind::String => Reason::ExpectedAString,
+        Kind::Array => Reason::ExpectedAnArray,
+        Kind::Object => Reason::ExpectedAnObject,
     };
     InitError::invalid(STEP, at, why)
 }
@@ -321,13 +316,12 @@ pub fn uint32(v: Value<'_>, at: At) -> Result<u32, InitError> {
     }
     let n = v
         .as_integer()
-        .ok_or_else(|| InitError::invalid(STEP, at, &"expected an integer"))?;
-    u32::try_from(n)
-        .map_err(|_| InitError::invalid(STEP, at, &"out of range for a 32-bit unsigned id"))
+        .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnInteger))?;
+    u32::try_from(n).map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRangeForA32))
 }
 
 /// Check that `v` is an array of strings; returns it.
-fn string_array<'a>(v: Value<'a>, at: At, item: Text) -> Result<Value<'a>, InitError> {
+fn string_array<'a>(v: Value<'a>, at: At, item: Field) -> Result<Value<'a>, InitError> {
     expect_kind(v, Kind::Array, at)?;
     for (i, e) in v.elements().enumerate() {
         string(e, At::item(item, i))?;
@@ -336,7 +330,7 @@ fn string_array<'a>(v: Value<'a>, at: At, item: Text) -> Result<Value<'a>, InitE
 }
 
 fn unsupported(at: At) -> InitError {
-    InitError::invalid(STEP, at, &"not supported by this version of ocinit")
+    InitError::invalid(STEP, at, Reason::NotSupportedByThisVersionOf)
 }
 
 /// Reject a present, non-empty field this version cannot honour.
@@ -385,25 +379,26 @@ fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<
     let Some(list) = list else {
         return Ok((set, joins));
     };
-    expect_kind(list, Kind::Array, At::field(&"linux.namespaces"))?;
+    expect_kind(list, Kind::Array, At::field(Field::LinuxNamespaces))?;
     for (i, ns) in list.elements().enumerate() {
-        expect_kind(ns, Kind::Object, At::item(&"linux.namespaces[]", i))?;
-        let at_type = At::item(&"linux.namespaces[].type", i);
-        let t = member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, &"missing"))?;
+        expect_kind(ns, Kind::Object, At::item(Field::LinuxNamespacesItem, i))?;
+        let at_type = At::item(Field::LinuxNamespacesType, i);
+        let t =
+            member(ns, "type").ok_or_else(|| InitError::invalid(STEP, at_type, Reason::Missing))?;
         let flag = namespace_flag(string(t, at_type)?)
-            .ok_or_else(|| InitError::invalid(STEP, at_type, &"unknown namespace type"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at_type, Reason::UnknownNamespaceType))?;
         if set.has(flag) || joins.set().has(flag) {
             return Err(InitError::invalid(
                 STEP,
                 at_type,
-                &"duplicate namespace type",
+                Reason::DuplicateNamespaceType,
             ));
         }
-        let at_path = At::item(&"linux.namespaces[].path", i);
+        let at_path = At::item(Field::LinuxNamespacesPath, i);
         match member(ns, "path").map(|p| string(p, at_path)).transpose()? {
             Some(path) if !path.is_empty() => {
                 if !path.raw().starts_with(b"/") {
-                    return Err(InitError::invalid(STEP, at_path, &"not an absolute path"));
+                    return Err(InitError::invalid(STEP, at_path, Reason::NotAnAbsolutePath));
                 }
                 if flag == g::CLONE_NEWNS && !exec {
                     // The root is set up in a mount namespace of the container's own; joining
@@ -411,7 +406,7 @@ fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<
                     return Err(InitError::invalid(
                         STEP,
                         at_path,
-                        &"a new container cannot join an existing mount namespace",
+                        Reason::ANewContainerCannotJoinAn,
                     ));
                 }
                 joins.types[joins.count] = flag;
@@ -432,30 +427,30 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
     let Some(v) = v else {
         return Ok(None);
     };
-    let at = At::field(&"linux.timeOffsets");
+    let at = At::field(Field::LinuxTimeOffsets);
     expect_kind(v, Kind::Object, at)?;
     if !new_time_ns {
-        return Err(InitError::invalid(STEP, at, &"needs a new time namespace"));
+        return Err(InitError::invalid(STEP, at, Reason::NeedsANewTimeNamespace));
     }
     let mut offsets = TimeOffsets::default();
     for (clock, value) in v.members() {
         let (slot, at_secs, at_nanos) = if clock.eq_str("monotonic") {
             (
                 &mut offsets.monotonic,
-                &"linux.timeOffsets.monotonic.secs",
-                &"linux.timeOffsets.monotonic.nanosecs",
+                Field::LinuxTimeOffsetsMonotonicSecs,
+                Field::LinuxTimeOffsetsMonotonicNanosecs,
             )
         } else if clock.eq_str("boottime") {
             (
                 &mut offsets.boottime,
-                &"linux.timeOffsets.boottime.secs",
-                &"linux.timeOffsets.boottime.nanosecs",
+                Field::LinuxTimeOffsetsBoottimeSecs,
+                Field::LinuxTimeOffsetsBoottimeNanosecs,
             )
         } else {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                &"only the monotonic and boottime clocks have offsets",
+                Reason::OnlyTheMonotonicAndBoottimeClocks,
             ));
         };
         expect_kind(value, Kind::Object, at)?;
@@ -463,16 +458,18 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
             member(value, key).map_or(Ok(0), |n| {
                 n.as_integer()
                     .filter(|_| n.kind() == Kind::Number)
-                    .ok_or_else(|| InitError::invalid(STEP, At::field(at), &"expected an integer"))
+                    .ok_or_else(|| {
+                        InitError::invalid(STEP, At::field(at), Reason::ExpectedAnInteger)
+                    })
             })
         };
         let secs = i64::try_from(number("secs", at_secs)?)
-            .map_err(|_| InitError::invalid(STEP, At::field(at_secs), &"out of range"))?;
+            .map_err(|_| InitError::invalid(STEP, At::field(at_secs), Reason::OutOfRange))?;
         let nanos = u32::try_from(number("nanosecs", at_nanos)?)
             .ok()
             .filter(|&n| n < 1_000_000_000)
             .ok_or_else(|| {
-                InitError::invalid(STEP, At::field(at_nanos), &"out of range (0 to 999999999)")
+                InitError::invalid(STEP, At::field(at_nanos), Reason::OutOfRange0To999999999)
             })?;
         *slot = (secs, nanos);
     }
@@ -481,7 +478,7 @@ fn time_offsets(v: Option<Value<'_>>, new_time_ns: bool) -> Result<Option<TimeOf
 
 fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
     use linux_raw_sys::general as g;
-    let at = At::field(&"linux.rootfsPropagation");
+    let at = At::field(Field::LinuxRootfsPropagation);
     let Some(v) = v else {
         return Ok(0);
     };
@@ -500,7 +497,7 @@ fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
     if s.eq_str("shared") || s.eq_str("rshared") || s.eq_str("runbindable") {
         return Err(unsupported(at));
     }
-    Err(InitError::invalid(STEP, at, &"unknown propagation"))
+    Err(InitError::invalid(STEP, at, Reason::UnknownPropagation))
 }
 
 fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
@@ -512,19 +509,19 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
             additional_gids: None,
         });
     };
-    expect_kind(u, Kind::Object, At::field(&"process.user"))?;
+    expect_kind(u, Kind::Object, At::field(Field::ProcessUser))?;
     let id = |key, at| member(u, key).map_or(Ok(0), |v| uint32(v, At::field(at)));
-    let uid = id("uid", &"process.user.uid")?;
-    let gid = id("gid", &"process.user.gid")?;
+    let uid = id("uid", Field::ProcessUserUid)?;
+    let gid = id("gid", Field::ProcessUserGid)?;
     let umask = match member(u, "umask") {
         None => None,
         Some(v) => {
-            let m = uint32(v, At::field(&"process.user.umask"))?;
+            let m = uint32(v, At::field(Field::ProcessUserUmask))?;
             if m > 0o777 {
                 return Err(InitError::invalid(
                     STEP,
-                    At::field(&"process.user.umask"),
-                    &"above 0777",
+                    At::field(Field::ProcessUserUmask),
+                    Reason::Above0777,
                 ));
             }
             Some(m)
@@ -533,14 +530,14 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
     let additional_gids = match member(u, "additionalGids") {
         None => None,
         Some(v) => {
-            expect_kind(v, Kind::Array, At::field(&"process.user.additionalGids"))?;
+            expect_kind(v, Kind::Array, At::field(Field::ProcessUserAdditionalGids))?;
             for (i, g) in v.elements().enumerate() {
-                uint32(g, At::item(&"process.user.additionalGids[]", i))?;
+                uint32(g, At::item(Field::ProcessUserAdditionalGidsItem, i))?;
             }
             Some(v)
         }
     };
-    reject_if_set(u, "username", At::field(&"process.user.username"))?;
+    reject_if_set(u, "username", At::field(Field::ProcessUserUsername))?;
     Ok(User {
         uid,
         gid,
@@ -550,76 +547,77 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
 }
 
 fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
-    let at = At::field(&"process");
-    let p = p.ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
+    let at = At::field(Field::Process);
+    let p = p.ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
     expect_kind(p, Kind::Object, at)?;
-    let at_args = At::field(&"process.args");
-    let args = member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, &"missing"))?;
-    string_array(args, at_args, &"process.args[]")?;
+    let at_args = At::field(Field::ProcessArgs);
+    let args =
+        member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, Reason::Missing))?;
+    string_array(args, at_args, Field::ProcessArgsItem)?;
     if args.elements().next().is_none() {
-        return Err(InitError::invalid(STEP, at_args, &"empty"));
+        return Err(InitError::invalid(STEP, at_args, Reason::Empty));
     }
     let env = match member(p, "env") {
         None => None,
         Some(v) => Some(string_array(
             v,
-            At::field(&"process.env"),
-            &"process.env[]",
+            At::field(Field::ProcessEnv),
+            Field::ProcessEnvItem,
         )?),
     };
     for (i, e) in env.iter().flat_map(|v| v.elements()).enumerate() {
-        let s = string(e, At::item(&"process.env[]", i))?;
+        let s = string(e, At::item(Field::ProcessEnvItem, i))?;
         match s.chars().position(|c| c == '=') {
             Some(0) => {
                 return Err(InitError::invalid(
                     STEP,
-                    At::item(&"process.env[]", i),
-                    &"empty variable name",
+                    At::item(Field::ProcessEnvItem, i),
+                    Reason::EmptyVariableName,
                 ));
             }
             Some(_) => {}
             None => {
                 return Err(InitError::invalid(
                     STEP,
-                    At::item(&"process.env[]", i),
-                    &"no '=' in entry",
+                    At::item(Field::ProcessEnvItem, i),
+                    Reason::NoInEntry,
                 ));
             }
         }
     }
-    let at_cwd = At::field(&"process.cwd");
+    let at_cwd = At::field(Field::ProcessCwd);
     let cwd = string(
-        member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, &"missing"))?,
+        member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, Reason::Missing))?,
         at_cwd,
     )?;
     if !cwd.raw().starts_with(b"/") {
-        return Err(InitError::invalid(STEP, at_cwd, &"not an absolute path"));
+        return Err(InitError::invalid(STEP, at_cwd, Reason::NotAnAbsolutePath));
     }
-    let terminal = boolean(member(p, "terminal"), At::field(&"process.terminal"))?;
+    let terminal = boolean(member(p, "terminal"), At::field(Field::ProcessTerminal))?;
     let console_size = match member(p, "consoleSize") {
         None => None,
         Some(size) => {
-            expect_kind(size, Kind::Object, At::field(&"process.consoleSize"))?;
+            expect_kind(size, Kind::Object, At::field(Field::ProcessConsoleSize))?;
             // A missing dimension is 0, as in runc (Go's zero value).
-            let dim = |key, at: Text| {
+            let dim = |key, at: Field| {
                 let at = At::field(at);
                 member(size, key).map_or(Ok(0), |v| {
                     u16::try_from(uint32(v, at)?)
-                        .map_err(|_| InitError::invalid(STEP, at, &"out of range (0 to 65535)"))
+                        .map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRange0To65535))
                 })
             };
             Some((
-                dim("height", &"process.consoleSize.height")?,
-                dim("width", &"process.consoleSize.width")?,
+                dim("height", Field::ProcessConsoleSizeHeight)?,
+                dim("width", Field::ProcessConsoleSizeWidth)?,
             ))
         }
     };
     for (key, at) in [
-        ("apparmorProfile", &"process.apparmorProfile"),
-        ("selinuxLabel", &"process.selinuxLabel"),
-        ("scheduler", &"process.scheduler"),
-        ("ioPriority", &"process.ioPriority"),
-        ("execCPUAffinity", &"process.execCPUAffinity"),
+        ("apparmorProfile", Field::ProcessApparmorProfile),
+        ("selinuxLabel", Field::ProcessSelinuxLabel),
+        ("scheduler", Field::ProcessScheduler),
+        ("ioPriority", Field::ProcessIoPriority),
+        ("execCPUAffinity", Field::ProcessExecCPUAffinity),
     ] {
         reject_if_set(p, key, At::field(at))?;
     }
@@ -631,7 +629,7 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
         capabilities: capabilities(p)?,
         no_new_privileges: boolean(
             member(p, "noNewPrivileges"),
-            At::field(&"process.noNewPrivileges"),
+            At::field(Field::ProcessNoNewPrivileges),
         )?,
         rlimits: rlimits(p)?,
         oom_score_adj: oom_score_adj(p)?,
@@ -644,7 +642,7 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
 fn id_mappings<'a>(
     list: Option<Value<'a>>,
     key: &str,
-    at: Text,
+    at: Field,
     user_ns: bool,
 ) -> Result<Option<Value<'a>>, InitError> {
     let list = list.filter(|l| l.elements().next().is_some());
@@ -653,7 +651,7 @@ fn id_mappings<'a>(
             Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                &"a user namespace needs id mappings",
+                Reason::AUserNamespaceNeedsIdMappings,
             ))
         } else {
             Ok(None)
@@ -663,26 +661,26 @@ fn id_mappings<'a>(
         return Err(InitError::invalid(
             STEP,
             At::field(at),
-            &"id mappings need a new user namespace",
+            Reason::IdMappingsNeedANewUser,
         ));
     }
     expect_kind(list, Kind::Array, At::field(at))?;
     let (item, fields) = if key == "uidMappings" {
         (
-            &"linux.uidMappings[]",
+            Field::LinuxUidMappingsItem,
             [
-                &"linux.uidMappings[].containerID",
-                &"linux.uidMappings[].hostID",
-                &"linux.uidMappings[].size",
+                Field::LinuxUidMappingsContainerID,
+                Field::LinuxUidMappingsHostID,
+                Field::LinuxUidMappingsSize,
             ],
         )
     } else {
         (
-            &"linux.gidMappings[]",
+            Field::LinuxGidMappingsItem,
             [
-                &"linux.gidMappings[].containerID",
-                &"linux.gidMappings[].hostID",
-                &"linux.gidMappings[].size",
+                Field::LinuxGidMappingsContainerID,
+                Field::LinuxGidMappingsHostID,
+                Field::LinuxGidMappingsSize,
             ],
         )
     };
@@ -690,9 +688,9 @@ fn id_mappings<'a>(
         expect_kind(m, Kind::Object, At::item(item, i))?;
         for (name, field) in ["containerID", "hostID", "size"].into_iter().zip(fields) {
             let at = At::item(field, i);
-            let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, &"missing"))?;
+            let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
             if uint32(v, at)? == 0 && name == "size" {
-                return Err(InitError::invalid(STEP, at, &"zero"));
+                return Err(InitError::invalid(STEP, at, Reason::Zero));
             }
         }
     }
@@ -702,8 +700,8 @@ fn id_mappings<'a>(
 /// An array of absolute paths under `linux`.
 fn path_list<'a>(
     list: Option<Value<'a>>,
-    at: Text,
-    item: Text,
+    at: Field,
+    item: Field,
 ) -> Result<Option<Value<'a>>, InitError> {
     let Some(list) = list else {
         return Ok(None);
@@ -714,7 +712,7 @@ fn path_list<'a>(
             return Err(InitError::invalid(
                 STEP,
                 At::item(item, i),
-                &"not an absolute path",
+                Reason::NotAnAbsolutePath,
             ));
         }
     }
@@ -725,9 +723,9 @@ fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> 
     let Some(list) = list else {
         return Ok(None);
     };
-    expect_kind(list, Kind::Array, At::field(&"mounts"))?;
+    expect_kind(list, Kind::Array, At::field(Field::Mounts))?;
     for (i, m) in list.elements().enumerate() {
-        expect_kind(m, Kind::Object, At::item(&"mounts[]", i))?;
+        expect_kind(m, Kind::Object, At::item(Field::MountsItem, i))?;
         mounts::Mount::decode(m, i)?;
     }
     Ok(Some(list))
@@ -746,31 +744,31 @@ pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
     let container_fields = [
         (
             c.mounts.is_some_and(|m| m.elements().next().is_some()),
-            &"mounts",
+            Field::Mounts,
         ),
-        (c.devices.is_some(), &"linux.devices"),
-        (c.sysctl.is_some(), &"linux.sysctl"),
-        (c.readonly_paths.is_some(), &"linux.readonlyPaths"),
-        (c.masked_paths.is_some(), &"linux.maskedPaths"),
-        (c.hostname.is_some(), &"hostname"),
-        (c.domainname.is_some(), &"domainname"),
-        (c.rootfs_propagation != 0, &"linux.rootfsPropagation"),
-        (c.root_readonly, &"root.readonly"),
+        (c.devices.is_some(), Field::LinuxDevices),
+        (c.sysctl.is_some(), Field::LinuxSysctl),
+        (c.readonly_paths.is_some(), Field::LinuxReadonlyPaths),
+        (c.masked_paths.is_some(), Field::LinuxMaskedPaths),
+        (c.hostname.is_some(), Field::Hostname),
+        (c.domainname.is_some(), Field::Domainname),
+        (c.rootfs_propagation != 0, Field::LinuxRootfsPropagation),
+        (c.root_readonly, Field::RootReadonly),
     ];
     for (set, at) in container_fields {
         if set {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                &"the container's own, not for exec (leave it out)",
+                Reason::TheContainersOwnNotForExec,
             ));
         }
     }
     if c.namespaces.0 != 0 {
         return Err(InitError::invalid(
             STEP,
-            At::field(&"linux.namespaces"),
-            &"exec joins the container's namespaces: each needs a path",
+            At::field(Field::LinuxNamespaces),
+            Reason::ExecJoinsTheContainersNamespacesEach,
         ));
     }
     Ok(c)
@@ -781,7 +779,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         step: STEP,
         op: Op::Parse,
         errno: None,
-        at: At::item(&"byte[]", e.offset),
+        at: At::item(Field::ByteItem, e.offset),
         why: e.reason,
     })?;
     let root = Value::root(input);
@@ -816,27 +814,27 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         );
         found
     };
-    let at_version = At::field(&"ociVersion");
+    let at_version = At::field(Field::OciVersion);
     string(
-        oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, &"missing"))?,
+        oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, Reason::Missing))?,
         at_version,
     )?;
 
-    let at_root = At::field(&"root");
-    let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, &"missing"))?;
+    let at_root = At::field(Field::Root);
+    let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, Reason::Missing))?;
     expect_kind(r, Kind::Object, at_root)?;
-    let at_path = At::field(&"root.path");
+    let at_path = At::field(Field::RootPath);
     let root_path = string(
-        member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, &"missing"))?,
+        member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, Reason::Missing))?,
         at_path,
     )?;
     if root_path.is_empty() {
-        return Err(InitError::invalid(STEP, at_path, &"empty"));
+        return Err(InitError::invalid(STEP, at_path, Reason::Empty));
     }
-    let root_readonly = boolean(member(r, "readonly"), At::field(&"root.readonly"))?;
+    let root_readonly = boolean(member(r, "readonly"), At::field(Field::RootReadonly))?;
 
     if let Some(l) = linux {
-        expect_kind(l, Kind::Object, At::field(&"linux"))?;
+        expect_kind(l, Kind::Object, At::field(Field::Linux))?;
     }
     let [
         namespace_list,
@@ -879,15 +877,19 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         found
     };
     for (v, at) in [
-        (mount_label, &"linux.mountLabel"),
-        (personality, &"linux.personality"),
-        (memory_policy, &"linux.memoryPolicy"),
-        (net_devices, &"linux.netDevices"),
+        (mount_label, Field::LinuxMountLabel),
+        (personality, Field::LinuxPersonality),
+        (memory_policy, Field::LinuxMemoryPolicy),
+        (net_devices, Field::LinuxNetDevices),
     ] {
         reject_if_present(v, At::field(at))?;
     }
     if let Some(hooks) = hooks {
-        reject_if_set(hooks, "startContainer", At::field(&"hooks.startContainer"))?;
+        reject_if_set(
+            hooks,
+            "startContainer",
+            At::field(Field::HooksStartContainer),
+        )?;
     }
     let (namespaces, joins) = namespaces(namespace_list, exec)?;
     // Created or joined: what the container has of its own for hostname and sysctl checks.
@@ -899,39 +901,43 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
     let rootfs_propagation = rootfs_propagation(propagation)?;
 
     let hostname = hostname
-        .map(|v| string(v, At::field(&"hostname")))
+        .map(|v| string(v, At::field(Field::Hostname)))
         .transpose()?;
     let domainname = domainname
-        .map(|v| string(v, At::field(&"domainname")))
+        .map(|v| string(v, At::field(Field::Domainname)))
         .transpose()?;
     let uts = present.has(linux_raw_sys::general::CLONE_NEWUTS);
-    for (value, at) in [(hostname, &"hostname"), (domainname, &"domainname")] {
+    for (value, at) in [(hostname, Field::Hostname), (domainname, Field::Domainname)] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                &"needs a new uts namespace",
+                Reason::NeedsANewUtsNamespace,
             ));
         }
     }
 
     let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
-    let uid_mappings = id_mappings(uid_list, "uidMappings", &"linux.uidMappings", user_ns)?;
-    let gid_mappings = id_mappings(gid_list, "gidMappings", &"linux.gidMappings", user_ns)?;
+    let uid_mappings = id_mappings(uid_list, "uidMappings", Field::LinuxUidMappings, user_ns)?;
+    let gid_mappings = id_mappings(gid_list, "gidMappings", Field::LinuxGidMappings, user_ns)?;
     let sysctl = crate::sysctl::validate(sysctl_map, present)?;
     let readonly_paths = path_list(
         readonly_list,
-        &"linux.readonlyPaths",
-        &"linux.readonlyPaths[]",
+        Field::LinuxReadonlyPaths,
+        Field::LinuxReadonlyPathsItem,
     )?;
-    let masked_paths = path_list(masked_list, &"linux.maskedPaths", &"linux.maskedPaths[]")?;
+    let masked_paths = path_list(
+        masked_list,
+        Field::LinuxMaskedPaths,
+        Field::LinuxMaskedPathsItem,
+    )?;
     let mounts = mounts_list(mounts)?;
     let devices = crate::devices::validate(devices)?;
     for (list, at) in [
-        (mounts, &"mounts"),
-        (devices, &"linux.devices"),
-        (readonly_paths, &"linux.readonlyPaths"),
-        (masked_paths, &"linux.maskedPaths"),
+        (mounts, Field::Mounts),
+        (devices, Field::LinuxDevices),
+        (readonly_paths, Field::LinuxReadonlyPaths),
+        (masked_paths, Field::LinuxMaskedPaths),
     ] {
         if list.is_some_and(|m| m.elements().next().is_some())
             && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
@@ -939,7 +945,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
             return Err(InitError::invalid(
                 STEP,
                 At::field(at),
-                &"needs a new mount namespace",
+                Reason::NeedsANewMountNamespace,
             ));
         }
     }
@@ -961,28 +967,24 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
     let stay_pid1 = match stay {
         None => false,
         Some(v) => {
-            let at = At::field(&"annotations[\"org.ocinit.pid1\"]");
+            let at = At::field(Field::AnnotationsOrgOcinitPid1);
             let s = string(v, at)?;
             if s.eq_str("true") {
                 true
             } else if s.eq_str("false") {
                 false
             } else {
-                return Err(InitError::invalid(
-                    STEP,
-                    at,
-                    &"expected \"true\" or \"false\"",
-                ));
+                return Err(InitError::invalid(STEP, at, Reason::ExpectedTrueOrFalse));
             }
         }
     };
     if let Some(s) = seccomp {
         // Checked in full when it is compiled, right after decode (`docs/STEPS.md`).
-        expect_kind(s, Kind::Object, At::field(&"linux.seccomp"))?;
+        expect_kind(s, Kind::Object, At::field(Field::LinuxSeccomp))?;
     }
     let seccomp_fail_unknown = fail_unknown.is_some();
     let seccomp_bpf = bpf_data
-        .map(|v| string(v, At::field(&"annotations[\"run.oci.seccomp_bpf_data\"]")))
+        .map(|v| string(v, At::field(Field::AnnotationsRunOciSeccompBpfData)))
         .transpose()?;
     Ok(Config {
         devices,
@@ -1030,7 +1032,7 @@ mod tests {
 
     fn err(doc: &str) -> (String, &'static str) {
         let e = decode(doc.as_bytes()).expect_err("must fail");
-        (e.at.to_string(), *e.why)
+        (e.at.to_string(), e.why.text())
     }
 
     const MINIMAL: &str = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},
@@ -1064,7 +1066,8 @@ mod tests {
                 match decode(&doc) {
                     Ok(_) => {}
                     Err(e) => assert_eq!(
-                        *e.why, "not supported by this version of ocinit",
+                        e.why.text(),
+                        "not supported by this version of ocinit",
                         "{name}: {e:?}"
                     ),
                 }

@@ -9,10 +9,10 @@ use rustix::mount::{MoveMountFlags, OpenTreeFlags};
 use rustix::pty::OpenptFlags;
 
 use crate::config::Config;
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 
 const STEP: Step = Step::Console;
-const AT: At = At::field(&"process.terminal");
+const AT: At = At::field(Field::ProcessTerminal);
 
 /// Allocate the pty, hand its master to the parent (`console` message), and make the peer the
 /// controlling terminal on fds 0–2. `bind_console`: mount the peer on `/dev/console` (a new
@@ -34,17 +34,13 @@ pub fn setup(
         Mode::empty(),
     )
     .ctx(STEP, Op::Open, AT)
-    .map_err(|e| e.because(&"/dev/ptmx (mount a devpts on /dev/pts)"))?;
+    .map_err(|e| e.because(Reason::DevPtmxMountADevptsOn))?;
     let st = rustix::fs::fstat(&master).ctx(STEP, Op::Open, AT)?;
     let fs = rustix::fs::fstatfs(&master).ctx(STEP, Op::Statfs, AT)?;
     if fs.f_type != i64::from(g::DEVPTS_SUPER_MAGIC)
         || FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
     {
-        return Err(InitError::invalid(
-            STEP,
-            AT,
-            &"/dev/ptmx is not a devpts ptmx",
-        ));
+        return Err(InitError::invalid(STEP, AT, Reason::DevPtmxIsNotADevpts));
     }
     rustix::pty::unlockpt(&master).ctx(STEP, Op::Ioctl, AT)?;
     // TIOCGPTPEER: the peer of this very master, with no path lookup under /dev/pts.
@@ -63,7 +59,7 @@ pub fn setup(
         rustix::termios::tcsetwinsize(&master, size).ctx(
             STEP,
             Op::Ioctl,
-            At::field(&"process.consoleSize"),
+            At::field(Field::ProcessConsoleSize),
         )?;
     }
     if bind_console {
@@ -85,7 +81,7 @@ pub fn setup(
 /// (CVE-2025-52565). The mount goes fd to fd (`open_tree` + `move_mount`), with no path the
 /// container could swap in between.
 fn bind_dev_console(peer: &OwnedFd) -> Result<(), InitError> {
-    let fail = |op, e| InitError::sys(STEP, op, e, AT).because(&"/dev/console");
+    let fail = |op, e| InitError::sys(STEP, op, e, AT).because(Reason::DevConsole);
     let how = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
     // openat2 takes a mode only with O_CREAT.
     let open = |flags, mode| rustix::fs::openat2(rustix::fs::CWD, c"dev/console", flags, mode, how);
@@ -106,11 +102,7 @@ fn bind_dev_console(peer: &OwnedFd) -> Result<(), InitError> {
             .st_mode,
     );
     if !matches!(kind, FileType::RegularFile | FileType::CharacterDevice) {
-        return Err(InitError::invalid(
-            STEP,
-            AT,
-            &"/dev/console is not a file or a device (a link?)",
-        ));
+        return Err(InitError::invalid(STEP, AT, Reason::DevConsoleIsNotAFile));
     }
     let tree = rustix::mount::open_tree(
         peer,

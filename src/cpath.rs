@@ -4,7 +4,7 @@ use core::ffi::CStr;
 
 use rustix::fd::{AsRawFd, BorrowedFd};
 
-use crate::error::{At, InitError, Step};
+use crate::error::{At, InitError, Reason, Step};
 use crate::json::JStr;
 use crate::text::{self, Full, Part, Sink};
 
@@ -28,9 +28,9 @@ impl CPath {
         let room = p.buf.get_mut(..PATH_MAX - 1).unwrap_or_default();
         p.len = s
             .decode_into(room)
-            .ok_or_else(|| InitError::invalid(step, at, &"longer than PATH_MAX"))?;
+            .ok_or_else(|| InitError::invalid(step, at, Reason::LongerThanPATHMAX))?;
         if p.bytes().contains(&0) {
-            return Err(InitError::invalid(step, at, &"contains a NUL byte"));
+            return Err(InitError::invalid(step, at, Reason::ContainsANULByte));
         }
         Ok(p)
     }

@@ -14,7 +14,7 @@ use rustix::io::Errno;
 
 use crate::config::Config;
 use crate::cpath::CPath;
-use crate::error::{At, Context, InitError, Op, Step, Text};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Kind, Value};
 use crate::mounts;
 use crate::names::Names;
@@ -23,14 +23,13 @@ const STEP: Step = Step::Devices;
 
 /// (name, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7, `/dev/random` 1:8,
 /// `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`.
-/// A static of `&str`: an error's location is a thin pointer to one of them.
-static DEVICES: [(&str, u32, u32); 6] = [
-    ("/dev/null", 1, 3),
-    ("/dev/zero", 1, 5),
-    ("/dev/full", 1, 7),
-    ("/dev/random", 1, 8),
-    ("/dev/urandom", 1, 9),
-    ("/dev/tty", 5, 0),
+const DEVICES: [(Field, u32, u32); 6] = [
+    (Field::DevNull, 1, 3),
+    (Field::DevZero, 1, 5),
+    (Field::DevFull, 1, 7),
+    (Field::DevRandom, 1, 8),
+    (Field::DevUrandom, 1, 9),
+    (Field::DevTty, 5, 0),
 ];
 
 /// The links, and their targets in the same order.
@@ -48,13 +47,14 @@ const _: () = assert!(LINKS.count() == LINK_TARGETS.count());
 /// umask is 0 and our ids are 0), so only a node the image already had needs fixing.
 fn device(
     dev: BorrowedFd<'_>,
-    path: Text,
+    path: Field,
     major: u32,
     minor: u32,
     exact: bool,
 ) -> Result<(), InitError> {
     let at = At::field(path);
-    let name = path.strip_prefix("/dev/").unwrap_or(path);
+    let path_text = path.text();
+    let name = path_text.strip_prefix("/dev/").unwrap_or(path_text);
     let rdev = rustix::fs::makedev(major, minor);
     match rustix::fs::mknodat(
         dev,
@@ -66,7 +66,7 @@ fn device(
         Ok(()) if exact => return Ok(()),
         Ok(()) => {}
         // In a user namespace mknod is not allowed: bind the host's node instead (runc).
-        Err(Errno::PERM) => return bind_host(dev, name.as_bytes(), path.as_bytes(), at),
+        Err(Errno::PERM) => return bind_host(dev, name.as_bytes(), path_text.as_bytes(), at),
         Err(Errno::EXIST) => {
             let st =
                 rustix::fs::statat(dev, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
@@ -74,7 +74,7 @@ fn device(
                 || st.st_rdev != rdev
             {
                 return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
-                    .because(&"exists in the rootfs and is not this device"));
+                    .because(Reason::ExistsInTheRootfsAndIs));
             }
         }
         Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
@@ -109,7 +109,7 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     let exact = rustix::process::geteuid().is_root() && rustix::process::getegid().is_root();
     let created = DEVICES
         .iter()
-        .try_for_each(|(path, major, minor)| device(dev.as_fd(), path, *major, *minor, exact));
+        .try_for_each(|(path, major, minor)| device(dev.as_fd(), *path, *major, *minor, exact));
     rustix::process::umask(umask);
     created?;
     // ptmx must be the container's devpts one: whatever the image put there goes.
@@ -141,7 +141,7 @@ struct Device<'a> {
     gid: Option<u32>,
 }
 
-const AT_DEVICE: Text = &"linux.devices[]";
+const AT_DEVICE: Field = Field::LinuxDevicesItem;
 
 /// Check `linux.devices[i]` (decode time and again when applied).
 fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
@@ -151,7 +151,7 @@ fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
         return Err(InitError::invalid(
             step,
             At::item(AT_DEVICE, i),
-            &"expected an object",
+            Reason::ExpectedAnObject,
         ));
     }
     let mut found = [None; 7];
@@ -160,9 +160,9 @@ fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
         &mut found,
     );
     let [path, kind, major, minor, mode, uid, gid] = found;
-    let at_path = At::item(&"linux.devices[].path", i);
+    let at_path = At::item(Field::LinuxDevicesPath, i);
     let path = string(
-        path.ok_or_else(|| InitError::invalid(step, at_path, &"missing"))?,
+        path.ok_or_else(|| InitError::invalid(step, at_path, Reason::Missing))?,
         at_path,
     )?;
     // Under /dev, with no component that could climb out of it (`..`) or hide a name (`.`).
@@ -176,41 +176,41 @@ fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
         return Err(InitError::invalid(
             step,
             at_path,
-            &"not a path under /dev/ (no empty, . or .. components)",
+            Reason::NotAPathUnderDevNo,
         ));
     }
     CPath::decode(path, step, at_path)?;
-    let at_type = At::item(&"linux.devices[].type", i);
+    let at_type = At::item(Field::LinuxDevicesType, i);
     let kind = string(
-        kind.ok_or_else(|| InitError::invalid(step, at_type, &"missing"))?,
+        kind.ok_or_else(|| InitError::invalid(step, at_type, Reason::Missing))?,
         at_type,
     )?;
     let kind = match () {
         () if kind.eq_str("c") || kind.eq_str("u") => FileType::CharacterDevice,
         () if kind.eq_str("b") => FileType::BlockDevice,
         () if kind.eq_str("p") => FileType::Fifo,
-        () => return Err(InitError::invalid(step, at_type, &"not c, u, b or p")),
+        () => return Err(InitError::invalid(step, at_type, Reason::NotCUBOrP)),
     };
-    let number = |v: Option<Value<'_>>, template: Text| {
+    let number = |v: Option<Value<'_>>, template: Field| {
         let at = At::item(template, i);
         match v {
             Some(v) => uint32(v, at),
             None if kind == FileType::Fifo => Ok(0),
-            None => Err(InitError::invalid(step, at, &"missing")),
+            None => Err(InitError::invalid(step, at, Reason::Missing)),
         }
     };
     let rdev = rustix::fs::makedev(
-        number(major, &"linux.devices[].major")?,
-        number(minor, &"linux.devices[].minor")?,
+        number(major, Field::LinuxDevicesMajor)?,
+        number(minor, Field::LinuxDevicesMinor)?,
     );
     let mode = match mode {
         None => 0o666,
         Some(m) => {
-            let at = At::item(&"linux.devices[].fileMode", i);
+            let at = At::item(Field::LinuxDevicesFileMode, i);
             let m = uint32(m, at)?;
             // Permission bits only; Go's os.FileMode type bits are not file modes.
             if m > 0o7777 {
-                return Err(InitError::invalid(step, at, &"above 0o7777"));
+                return Err(InitError::invalid(step, at, Reason::Above0o7777));
             }
             m
         }
@@ -221,10 +221,10 @@ fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
         rdev,
         mode,
         uid: uid
-            .map(|u| uint32(u, At::item(&"linux.devices[].uid", i)))
+            .map(|u| uint32(u, At::item(Field::LinuxDevicesUid, i)))
             .transpose()?,
         gid: gid
-            .map(|g| uint32(g, At::item(&"linux.devices[].gid", i)))
+            .map(|g| uint32(g, At::item(Field::LinuxDevicesGid, i)))
             .transpose()?,
     })
 }
@@ -237,8 +237,8 @@ pub fn validate(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError>
     if list.kind() != Kind::Array {
         return Err(InitError::invalid(
             Step::Decode,
-            At::field(&"linux.devices"),
-            &"expected an array",
+            At::field(Field::LinuxDevices),
+            Reason::ExpectedAnArray,
         ));
     }
     for (i, d) in list.elements().enumerate() {
@@ -252,7 +252,7 @@ pub fn validate(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError>
 /// must already be that device. In a user namespace, where `mknod` is refused, the host's node
 /// at the same path is bind-mounted onto an empty file (runc).
 fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), InitError> {
-    let at = At::item(&"linux.devices[]", i);
+    let at = At::item(Field::LinuxDevicesItem, i);
     let path = CPath::decode(d.path, STEP, at)?;
     let bytes = path.bytes();
     let slash = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
@@ -276,7 +276,7 @@ fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), I
                 || (d.kind != FileType::Fifo && st.st_rdev != d.rdev)
             {
                 return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
-                    .because(&"exists in the rootfs and is not this device"));
+                    .because(Reason::ExistsInTheRootfsAndIs));
             }
             rustix::fs::chmodat(&parent, name, Mode::from_raw_mode(d.mode), AtFlags::empty()).ctx(
                 STEP,
@@ -319,7 +319,7 @@ fn bind_host(parent: BorrowedFd<'_>, name: &[u8], host: &[u8], at: At) -> Result
         return Err(InitError::invalid(
             STEP,
             at,
-            &"exists in the rootfs as neither a file nor a device",
+            Reason::ExistsInTheRootfsAsNeither,
         ));
     }
     rustix::mount::mount(

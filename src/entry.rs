@@ -9,7 +9,7 @@ use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
 
 use crate::config::{self, Config};
-use crate::error::{At, Context, InitError, Op, Step, Text};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::protocol::{self, Line, Log};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
 use crate::text::Part;
@@ -38,7 +38,7 @@ fn env_fd(value: &[u8]) -> Result<i32, InitError> {
     let at = At::NONE;
     let bad = || InitError {
         op: Op::Environment,
-        ..InitError::invalid(Step::Setup, at, &"malformed descriptor number")
+        ..InitError::invalid(Step::Setup, at, Reason::MalformedDescriptorNumber)
     };
     if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
         return Err(bad());
@@ -46,7 +46,7 @@ fn env_fd(value: &[u8]) -> Result<i32, InitError> {
     Ok(value.iter().fold(0i32, |n, d| n * 10 + i32::from(d - b'0')))
 }
 
-fn env_error(why: Text) -> InitError {
+fn env_error(why: Reason) -> InitError {
     InitError {
         op: Op::Environment,
         ..InitError::invalid(Step::Setup, At::NONE, why)
@@ -92,15 +92,13 @@ impl Setup {
             }
         }
         let Some(control) = control else {
-            return Err(env_error(&"_OCINIT_CONTROL is not set"));
+            return Err(env_error(Reason::OcinitCONTROLIsNotSet));
         };
         // Take the log first, so the remaining checks can be reported there too.
         let take = |fd: i32| {
             let first = 3 + i64::from(preserved);
             if i64::from(fd) < first {
-                return Err(env_error(
-                    &"protocol descriptor overlaps stdio or the preserved fds",
-                ));
+                return Err(env_error(Reason::ProtocolDescriptorOverlapsStdioOrThe));
             }
             // Close-on-exec from here on: the user process must not inherit the protocol's fds.
             sys::take_inherited_fd(fd).ctx(Step::Setup, Op::Fcntl, At::NONE)
@@ -116,13 +114,11 @@ impl Setup {
         };
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
-                &"unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 1)",
+                Reason::UnsupportedProtocolVersionInOcinitPROTOCOL,
             ));
         }
         if kind.is_some_and(|k| k != b"standard" && k != b"exec") {
-            return Err(env_error(
-                &"unsupported init type in _OCINIT_TYPE (this init runs: standard, exec)",
-            ));
+            return Err(env_error(Reason::UnsupportedInitTypeInOcinitTYPE));
         }
         Ok(setup)
     }
@@ -345,7 +341,7 @@ pub fn build_container(
     sys::unshare_namespaces(config.namespaces.0 & !g::CLONE_NEWUSER).ctx(
         Step::Namespaces,
         Op::Unshare,
-        At::field(&"linux.namespaces"),
+        At::field(Field::LinuxNamespaces),
     )?;
     if let Some(offsets) = config.time_offsets {
         // Before any process enters the new time namespace (our children, or us at execve).
@@ -357,8 +353,8 @@ pub fn build_container(
         let Some(control) = control else {
             return Err(InitError::invalid(
                 Step::PidNamespace,
-                At::field(&"linux.namespaces"),
-                &"a new pid namespace needs a parent runtime",
+                At::field(Field::LinuxNamespaces),
+                Reason::ANewPidNamespaceNeedsA,
             ));
         };
         if !fork_pid1(control)? {
@@ -450,12 +446,12 @@ pub fn seccomp_filter<'b>(
 /// the namespace can), then become root inside it.
 fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
     const STEP: Step = Step::UserNamespace;
-    let at = At::field(&"linux.namespaces");
+    let at = At::field(Field::LinuxNamespaces);
     let Some(control) = control else {
         return Err(InitError::invalid(
             STEP,
             at,
-            &"a new user namespace needs a parent runtime to write its id maps",
+            Reason::ANewUserNamespaceNeedsA,
         ));
     };
     sys::unshare_namespaces(g::CLONE_NEWUSER).ctx(STEP, Op::Unshare, at)?;
@@ -463,8 +459,8 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
     let too_long = |_| {
         InitError::invalid(
             STEP,
-            At::field(&"linux.uidMappings"),
-            &"id maps longer than 4 KiB",
+            At::field(Field::LinuxUidMappings),
+            Reason::IdMapsLongerThan4KiB,
         )
     };
     message
@@ -511,13 +507,13 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
     rustix::thread::set_thread_res_gid(root_gid, root_gid, root_gid).ctx(
         STEP,
         Op::Setgid,
-        At::field(&"linux.gidMappings"),
+        At::field(Field::LinuxGidMappings),
     )?;
     let root = rustix::process::Uid::ROOT;
     rustix::thread::set_thread_res_uid(root, root, root).ctx(
         STEP,
         Op::Setuid,
-        At::field(&"linux.uidMappings"),
+        At::field(Field::LinuxUidMappings),
     )
 }
 
@@ -562,11 +558,11 @@ fn join_namespaces(config: &Config<'_>) -> Result<(), InitError> {
     if joins.count == 0 {
         return Ok(());
     }
-    let at_path = |i| At::item(&"linux.namespaces[].path", i);
+    let at_path = |i| At::item(Field::LinuxNamespacesPath, i);
     rustix::process::set_dumpable_behavior(rustix::process::DumpableBehavior::NotDumpable).ctx(
         STEP,
         Op::Prctl,
-        At::field(&"linux.namespaces"),
+        At::field(Field::LinuxNamespaces),
     )?;
     let mut fds: [Option<OwnedFd>; 8] = Default::default();
     for (slot, (_, path, i)) in fds.iter_mut().zip(joins.iter()) {
@@ -635,7 +631,7 @@ fn join_namespaces(config: &Config<'_>) -> Result<(), InitError> {
 fn time_offsets(offsets: config::TimeOffsets) -> Result<(), InitError> {
     use crate::text::Part;
     const STEP: Step = Step::Namespaces;
-    let at = At::field(&"linux.timeOffsets");
+    let at = At::field(Field::LinuxTimeOffsets);
     let mut text = Line::<128>::new();
     let clock = |name, (secs, nanos): (i64, u32)| {
         [
@@ -664,19 +660,19 @@ fn time_offsets(offsets: config::TimeOffsets) -> Result<(), InitError> {
 fn hostname(config: &Config<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::Hostname;
     if let Some(h) = config.hostname {
-        let name = crate::cpath::CPath::decode(h, STEP, At::field(&"hostname"))?;
+        let name = crate::cpath::CPath::decode(h, STEP, At::field(Field::Hostname))?;
         rustix::system::sethostname(name.bytes()).ctx(
             STEP,
             Op::Sethostname,
-            At::field(&"hostname"),
+            At::field(Field::Hostname),
         )?;
     }
     if let Some(d) = config.domainname {
-        let name = crate::cpath::CPath::decode(d, STEP, At::field(&"domainname"))?;
+        let name = crate::cpath::CPath::decode(d, STEP, At::field(Field::Domainname))?;
         rustix::system::setdomainname(name.bytes()).ctx(
             STEP,
             Op::Setdomainname,
-            At::field(&"domainname"),
+            At::field(Field::Domainname),
         )?;
     }
     Ok(())

@@ -273,68 +273,66 @@ impl Op {
     }
 }
 
-/// A static string reached through a thin pointer: one register instead of two.
-pub type Text = &'static &'static str;
+pub use crate::texts::{Field, Reason};
 
-/// A location in the config: a path template whose `[]` are filled from `index` in order.
+/// A location in the config: a [`Field`] template whose `[]` take the indices in order, packed
+/// in 8 bytes (each index in 24 bits: a config is at most 1 MiB, so none of its indices, nor a
+/// byte offset in it, reaches 2^24), so that an `At` travels in one register.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct At {
-    /// e.g. `"mounts[].options[]"`; empty for "not about a config field". A thin pointer to a
-    /// static string, so that an `At` travels in two registers.
-    pub template: &'static &'static str,
-    /// Indices for the `[]` of the template.
-    pub index: [u32; 2],
+    /// e.g. `mounts[].options[]`; [`Field::None`] for "not about a config field".
+    pub template: Field,
+    /// The two indices, 24 bits each, little-endian.
+    index: [u16; 3],
 }
 
 impl At {
     /// No config location.
-    pub const NONE: At = At {
-        template: &"",
-        index: [0; 2],
-    };
+    pub const NONE: At = At::field(Field::None);
 
     /// A field without indices.
-    pub const fn field(template: &'static &'static str) -> At {
-        At {
-            template,
-            index: [0; 2],
-        }
+    pub const fn field(template: Field) -> At {
+        At::item2(template, 0, 0)
     }
 
     /// A field with one index.
-    pub const fn item(template: &'static &'static str, i: usize) -> At {
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "config lists are far below 2^32"
-        )]
-        At {
-            template,
-            index: [i as u32, 0],
-        }
+    pub const fn item(template: Field, i: usize) -> At {
+        At::item2(template, i, 0)
     }
 
     /// A field with two indices.
-    pub const fn item2(template: &'static &'static str, i: usize, j: usize) -> At {
+    pub const fn item2(template: Field, i: usize, j: usize) -> At {
         #[expect(
             clippy::cast_possible_truncation,
-            reason = "config lists are far below 2^32"
+            reason = "24 bits each: far above any index of a 1 MiB config"
         )]
+        let (i, j) = ((i & 0xff_ffff) as u32, (j & 0xff_ffff) as u32);
+        #[expect(clippy::cast_possible_truncation, reason = "16-bit pieces")]
         At {
             template,
-            index: [i as u32, j as u32],
+            index: [i as u16, ((i >> 16) | (j << 8)) as u16, (j >> 8) as u16],
         }
+    }
+
+    /// The indices for the template's `[]`, in order.
+    pub const fn indices(self) -> [u32; 2] {
+        let [a, b, c] = self.index;
+        [
+            a as u32 | ((b as u32 & 0xff) << 16),
+            (b as u32 >> 8) | ((c as u32) << 8),
+        ]
     }
 }
 
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut indices = self.index.iter();
-        let mut parts = self.template.split("[]");
+        let mut indices = self.indices().into_iter();
+        let mut parts = self.template.text().split("[]");
         if let Some(first) = parts.next() {
             f.write_str(first)?;
         }
         for part in parts {
-            write!(f, "[{}]{part}", indices.next().copied().unwrap_or(0))?;
+            write!(f, "[{}]{part}", indices.next().unwrap_or(0))?;
         }
         Ok(())
     }
@@ -352,12 +350,13 @@ pub struct InitError {
     pub errno: Option<Errno>,
     /// The config field concerned.
     pub at: At,
-    /// A reason for humans when there is no errno (or to qualify it); empty otherwise. Thin, as
-    /// `At::template`.
-    pub why: &'static &'static str,
+    /// A reason for humans when there is no errno (or to qualify it); [`Reason::None`] otherwise.
+    pub why: Reason,
 }
 
-const _: () = assert!(size_of::<InitError>() <= 32);
+// 16 bytes: a `Result<(), InitError>` comes back in two registers, and `?` copies no memory.
+const _: () = assert!(size_of::<InitError>() <= 16);
+const _: () = assert!(size_of::<Result<(), InitError>>() <= 16);
 
 impl InitError {
     /// A failed system call.
@@ -367,12 +366,12 @@ impl InitError {
             op,
             errno: Some(errno),
             at,
-            why: &"",
+            why: Reason::None,
         }
     }
 
     /// A failed check of the init's own.
-    pub fn invalid(step: Step, at: At, why: &'static &'static str) -> Self {
+    pub fn invalid(step: Step, at: At, why: Reason) -> Self {
         InitError {
             step,
             op: Op::Validate,
@@ -383,7 +382,7 @@ impl InitError {
     }
 
     /// Same error with a reason added.
-    pub fn because(mut self, why: &'static &'static str) -> Self {
+    pub fn because(mut self, why: Reason) -> Self {
         self.why = why;
         self
     }
@@ -408,15 +407,35 @@ mod tests {
     #[test]
     fn at_renders_indices() {
         assert_eq!(
-            At::item2(&"mounts[].options[]", 3, 1).to_string(),
+            At::item2(Field::MountsOptionsItem, 3, 1).to_string(),
             "mounts[3].options[1]"
         );
         assert_eq!(
-            At::item(&"process.args[]", 0).to_string(),
+            At::item(Field::ProcessArgsItem, 0).to_string(),
             "process.args[0]"
         );
-        assert_eq!(At::field(&"root.path").to_string(), "root.path");
+        assert_eq!(At::field(Field::RootPath).to_string(), "root.path");
         assert_eq!(At::NONE.to_string(), "");
+    }
+
+    #[test]
+    fn indices_keep_24_bits_each() {
+        for (i, j) in [
+            (0, 0),
+            (1, 0),
+            (0, 1),
+            (0xff_ffff, 0xff_ffff),
+            (0xab_cdef, 0x12_3456),
+        ] {
+            let at = At::item2(Field::MountsOptionsItem, i, j);
+            assert_eq!(at.indices(), [i as u32, j as u32]);
+            assert_eq!(at.template, Field::MountsOptionsItem);
+        }
+        // A byte offset into the largest config the protocol takes.
+        assert_eq!(
+            At::item(Field::ByteItem, 1 << 20).to_string(),
+            "byte[1048576]"
+        );
     }
 
     #[test]

@@ -12,6 +12,7 @@
 //! The parent's small replies are read with the same reader (one JSON parser, not two: 4 KB of
 //! code less in a binary with a 128 KiB budget).
 
+use crate::error::Reason;
 use crate::names::Names;
 
 /// Deepest nesting accepted. Real OCI configs reach 7.
@@ -23,7 +24,7 @@ pub struct JsonError {
     /// Byte offset of the problem.
     pub offset: usize,
     /// What is wrong, for humans.
-    pub reason: crate::error::Text,
+    pub reason: crate::error::Reason,
 }
 
 struct Scanner<'a> {
@@ -32,7 +33,7 @@ struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    fn err(&self, reason: crate::error::Text) -> JsonError {
+    fn err(&self, reason: crate::error::Reason) -> JsonError {
         JsonError {
             offset: self.i,
             reason,
@@ -54,7 +55,7 @@ impl Scanner<'_> {
             self.i += word.len();
             Ok(())
         } else {
-            Err(self.err(&"invalid literal"))
+            Err(self.err(Reason::InvalidLiteral))
         }
     }
 
@@ -75,12 +76,12 @@ impl Scanner<'_> {
             Some(b'1'..=b'9') => {
                 self.digits();
             }
-            _ => return Err(self.err(&"invalid number")),
+            _ => return Err(self.err(Reason::InvalidNumber)),
         }
         if self.peek() == Some(b'.') {
             self.i += 1;
             if self.digits() == 0 {
-                return Err(self.err(&"invalid number"));
+                return Err(self.err(Reason::InvalidNumber));
             }
         }
         if let Some(b'e' | b'E') = self.peek() {
@@ -89,7 +90,7 @@ impl Scanner<'_> {
                 self.i += 1;
             }
             if self.digits() == 0 {
-                return Err(self.err(&"invalid number"));
+                return Err(self.err(Reason::InvalidNumber));
             }
         }
         Ok(())
@@ -99,7 +100,7 @@ impl Scanner<'_> {
         let mut v = 0;
         for _ in 0..4 {
             let d = self.peek().and_then(|c| (c as char).to_digit(16));
-            let d = d.ok_or_else(|| self.err(&"invalid \\u escape"))?;
+            let d = d.ok_or_else(|| self.err(Reason::InvalidUEscape))?;
             v = v * 16 + d;
             self.i += 1;
         }
@@ -111,12 +112,12 @@ impl Scanner<'_> {
         self.i += 1;
         loop {
             match self.peek() {
-                None => return Err(self.err(&"unterminated string")),
+                None => return Err(self.err(Reason::UnterminatedString)),
                 Some(b'"') => {
                     self.i += 1;
                     return Ok(());
                 }
-                Some(0..=0x1f) => return Err(self.err(&"control character in string")),
+                Some(0..=0x1f) => return Err(self.err(Reason::ControlCharacterInString)),
                 Some(b'\\') => {
                     self.i += 1;
                     match self.peek() {
@@ -125,19 +126,19 @@ impl Scanner<'_> {
                             self.i += 1;
                             let unit = self.hex4()?;
                             if (0xDC00..0xE000).contains(&unit) {
-                                return Err(self.err(&"lone low surrogate in \\u escape"));
+                                return Err(self.err(Reason::LoneLowSurrogateInUEscape));
                             }
                             if (0xD800..0xDC00).contains(&unit) {
                                 if self.b.get(self.i..self.i + 2) != Some(b"\\u") {
-                                    return Err(self.err(&"lone high surrogate in \\u escape"));
+                                    return Err(self.err(Reason::LoneHighSurrogateInUEscape));
                                 }
                                 self.i += 2;
                                 if !(0xDC00..0xE000).contains(&self.hex4()?) {
-                                    return Err(self.err(&"lone high surrogate in \\u escape"));
+                                    return Err(self.err(Reason::LoneHighSurrogateInUEscape));
                                 }
                             }
                         }
-                        _ => return Err(self.err(&"invalid escape")),
+                        _ => return Err(self.err(Reason::InvalidEscape)),
                     }
                 }
                 Some(_) => self.i += 1,
@@ -147,12 +148,12 @@ impl Scanner<'_> {
 
     fn key(&mut self) -> Result<(), JsonError> {
         if self.peek() != Some(b'"') {
-            return Err(self.err(&"expected a string key"));
+            return Err(self.err(Reason::ExpectedAStringKey));
         }
         self.string()?;
         self.ws();
         if self.peek() != Some(b':') {
-            return Err(self.err(&"expected ':'"));
+            return Err(self.err(Reason::Expected));
         }
         self.i += 1;
         self.ws();
@@ -165,7 +166,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
     if let Err(e) = core::str::from_utf8(input) {
         return Err(JsonError {
             offset: e.valid_up_to(),
-            reason: &"invalid UTF-8",
+            reason: Reason::InvalidUTF8,
         });
     }
     let max_depth = max_depth.min(64);
@@ -178,7 +179,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
         match s.peek() {
             Some(open @ (b'{' | b'[')) => {
                 if depth == max_depth {
-                    return Err(s.err(&"nested too deep"));
+                    return Err(s.err(Reason::NestedTooDeep));
                 }
                 s.i += 1;
                 depth += 1;
@@ -201,8 +202,8 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
             Some(b'f') => s.literal(b"false")?,
             Some(b'n') => s.literal(b"null")?,
             Some(b'-' | b'0'..=b'9') => s.number()?,
-            None => return Err(s.err(&"unexpected end of input")),
-            Some(_) => return Err(s.err(&"expected a value")),
+            None => return Err(s.err(Reason::UnexpectedEndOfInput)),
+            Some(_) => return Err(s.err(Reason::ExpectedAValue)),
         }
         // After a value: a separator, the end of its containers, or the end of the document.
         loop {
@@ -211,7 +212,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
                 return if s.i == input.len() {
                     Ok(())
                 } else {
-                    Err(s.err(&"trailing characters"))
+                    Err(s.err(Reason::TrailingCharacters))
                 };
             }
             let in_object = kinds & 1 == 1;
@@ -226,8 +227,8 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
                 }
                 Some(b'}') if in_object => {}
                 Some(b']') if !in_object => {}
-                None => return Err(s.err(&"unexpected end of input")),
-                Some(_) => return Err(s.err(&"expected ',' or a closing bracket")),
+                None => return Err(s.err(Reason::UnexpectedEndOfInput)),
+                Some(_) => return Err(s.err(Reason::ExpectedOrAClosingBracket)),
             }
             s.i += 1;
             depth -= 1;
@@ -663,7 +664,7 @@ mod tests {
 
     fn bad(s: &[u8], reason: &str) {
         let e = validate(s, MAX_DEPTH).expect_err("must be rejected");
-        assert_eq!(*e.reason, reason, "{:?}", core::str::from_utf8(s));
+        assert_eq!(e.reason.text(), reason, "{:?}", core::str::from_utf8(s));
     }
 
     #[test]

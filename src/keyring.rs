@@ -9,7 +9,7 @@ use core::ffi::CStr;
 
 use rustix::io::Errno;
 
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, InitError, Op, Reason, Step};
 use crate::protocol::Log;
 use crate::sys;
 use crate::text::Part;
@@ -58,7 +58,7 @@ pub fn join(
         .and_then(permissions)
         .ok_or_else(|| InitError {
             op: Op::Keyctl,
-            ..InitError::invalid(STEP, At::NONE, &"unreadable keyring description")
+            ..InitError::invalid(STEP, At::NONE, Reason::UnreadableKeyringDescription)
         })?;
     let search = if user_namespace {
         OTHER_SEARCH

@@ -27,4 +27,5 @@ pub mod seccomp;
 pub mod sys;
 pub mod sysctl;
 pub mod text;
+pub mod texts;
 pub mod vm;

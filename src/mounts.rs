@@ -14,7 +14,7 @@ use rustix::mount::MountFlags;
 
 use crate::config::{member, string};
 use crate::cpath::CPath;
-use crate::error::{At, Context, InitError, Op, Step, Text};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Kind, Value};
 use crate::names::{Names, Table};
 
@@ -133,7 +133,7 @@ impl Options {
             data_len: 0,
         };
         for (j, word) in options.iter().flat_map(|v| v.elements()).enumerate() {
-            let at = At::item2(&"mounts[].options[]", index, j);
+            let at = At::item2(Field::MountsOptionsItem, index, j);
             let word = string(word, at)?;
             o.word(word, at)?;
         }
@@ -143,7 +143,7 @@ impl Options {
     fn word(&mut self, word: JStr<'_>, at: At) -> Result<(), InitError> {
         // The kernel would get an empty item in the data ("mode=755,"): say so instead.
         if word.is_empty() {
-            return Err(InitError::invalid(STEP, at, &"empty option"));
+            return Err(InitError::invalid(STEP, at, Reason::EmptyOption));
         }
         if let Some((_, &(clear, flag))) = FLAG_WORDS.find(|w, &(_, f)| f != 0 && word.eq_str(w)) {
             // A later word about the same flag wins.
@@ -160,7 +160,7 @@ impl Options {
             let slot = self
                 .propagation
                 .get_mut(self.propagation_len)
-                .ok_or_else(|| InitError::invalid(STEP, at, &"too many propagation options"))?;
+                .ok_or_else(|| InitError::invalid(STEP, at, Reason::TooManyPropagationOptions))?;
             *slot = flag;
             self.propagation_len += 1;
             return Ok(());
@@ -186,7 +186,7 @@ impl Options {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                &"not supported by this version of ocinit",
+                Reason::NotSupportedByThisVersionOf,
             ));
         }
         // Anything else is filesystem data, as the kernel expects it ("mode=755", "size=64k").
@@ -197,7 +197,7 @@ impl Options {
         let room = self.data.get_mut(start..MAX_DATA - 1).unwrap_or_default();
         let n = word
             .decode_into(room)
-            .ok_or_else(|| InitError::invalid(STEP, at, &"filesystem data longer than one page"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at, Reason::FilesystemDataLongerThanOnePage))?;
         if self
             .data
             .get(start..start + n)
@@ -206,7 +206,7 @@ impl Options {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                &"NUL byte or ',' inside one option",
+                Reason::NULByteOrInsideOneOption,
             ));
         }
         self.data_len += n;
@@ -219,7 +219,7 @@ impl Options {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                &"filesystem data longer than one page",
+                Reason::FilesystemDataLongerThanOnePage,
             ));
         }
         self.data
@@ -263,24 +263,24 @@ impl<'a> Mount<'a> {
     /// Validate and parse `mounts[index]`.
     pub fn decode(m: Value<'a>, index: usize) -> Result<Mount<'a>, InitError> {
         let step = Step::Decode;
-        let text = |key, at: Text| {
+        let text = |key, at: Field| {
             member(m, key)
                 .map(|v| string(v, At::item(at, index)))
                 .transpose()
         };
-        let at_dest = At::item(&"mounts[].destination", index);
-        let destination = text("destination", &"mounts[].destination")?
-            .ok_or_else(|| InitError::invalid(step, at_dest, &"missing"))?;
+        let at_dest = At::item(Field::MountsDestination, index);
+        let destination = text("destination", Field::MountsDestination)?
+            .ok_or_else(|| InitError::invalid(step, at_dest, Reason::Missing))?;
         if !destination.raw().starts_with(b"/") {
-            return Err(InitError::invalid(step, at_dest, &"not an absolute path"));
+            return Err(InitError::invalid(step, at_dest, Reason::NotAnAbsolutePath));
         }
-        let fs_type = text("type", &"mounts[].type")?;
-        let source = text("source", &"mounts[].source")?;
+        let fs_type = text("type", Field::MountsType)?;
+        let source = text("source", Field::MountsSource)?;
         if member(m, "options").is_some_and(|o| o.kind() != Kind::Array) {
             return Err(InitError::invalid(
                 step,
-                At::item(&"mounts[].options", index),
-                &"expected an array",
+                At::item(Field::MountsOptions, index),
+                Reason::ExpectedAnArray,
             ));
         }
         let mut options =
@@ -292,33 +292,33 @@ impl<'a> Mount<'a> {
             if options.data_len > 0 {
                 return Err(InitError::invalid(
                     step,
-                    At::item(&"mounts[].options", index),
-                    &"bind mounts cannot take filesystem data",
+                    At::item(Field::MountsOptions, index),
+                    Reason::BindMountsCannotTakeFilesystemData,
                 ));
             }
             if source.is_none_or(JStr::is_empty) {
                 return Err(InitError::invalid(
                     step,
-                    At::item(&"mounts[].source", index),
-                    &"missing for a bind mount",
+                    At::item(Field::MountsSource, index),
+                    Reason::MissingForABindMount,
                 ));
             }
         } else if fs_type.is_none_or(JStr::is_empty) {
             return Err(InitError::invalid(
                 step,
-                At::item(&"mounts[].type", index),
-                &"missing (and not a bind mount)",
+                At::item(Field::MountsType, index),
+                Reason::MissingAndNotABindMount,
             ));
         }
         for (key, at) in [
-            ("uidMappings", &"mounts[].uidMappings"),
-            ("gidMappings", &"mounts[].gidMappings"),
+            ("uidMappings", Field::MountsUidMappings),
+            ("gidMappings", Field::MountsGidMappings),
         ] {
             if member(m, key).is_some_and(|v| v.elements().next().is_some()) {
                 return Err(InitError::invalid(
                     step,
                     At::item(at, index),
-                    &"not supported by this version of ocinit",
+                    Reason::NotSupportedByThisVersionOf,
                 ));
             }
         }
@@ -332,7 +332,7 @@ impl<'a> Mount<'a> {
     }
 
     fn at(&self) -> At {
-        At::item(&"mounts[]", self.index)
+        At::item(Field::MountsItem, self.index)
     }
 }
 
@@ -437,7 +437,8 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError>
     let mut dev_bound = false;
     for (i, m) in mounts.elements().enumerate() {
         let m = Mount::decode(m, i)?;
-        let destination = CPath::decode(m.destination, STEP, At::item(&"mounts[].destination", i))?;
+        let destination =
+            CPath::decode(m.destination, STEP, At::item(Field::MountsDestination, i))?;
         dev_bound |= m.options.is_bind() && m.destination.eq_str("/dev");
         if m.options.is_bind() {
             bind(root, &m, &destination)?;
@@ -453,7 +454,7 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError>
         for &p in o.propagation.iter().take(o.propagation_len) {
             mount_at(c"", top.as_fd(), c"", p, None)
                 .ctx(STEP, Op::Mount, m.at())
-                .map_err(|e| e.because(&"propagation"))?;
+                .map_err(|e| e.because(Reason::Propagation))?;
         }
         if o.attr_set != 0 || o.attr_clr != 0 {
             crate::sys::mount_setattr(top.as_fd(), true, o.attr_set, o.attr_clr).ctx(
@@ -467,7 +468,7 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError>
 }
 
 fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {
-    let at_source = At::item(&"mounts[].source", m.index);
+    let at_source = At::item(Field::MountsSource, m.index);
     let source = CPath::decode(m.source.unwrap_or(JStr::EMPTY), STEP, at_source)?;
     let stat = rustix::fs::stat(source.as_cstr()).ctx(STEP, Op::Open, at_source)?;
     let is_dir =
@@ -495,7 +496,7 @@ fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), 
             None,
         )
         .ctx(STEP, Op::Mount, m.at())
-        .map_err(|e| e.because(&"bind remount"))?;
+        .map_err(|e| e.because(Reason::BindRemount))?;
     }
     Ok(())
 }
@@ -504,14 +505,14 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
     let fs_type = CPath::decode(
         m.fs_type.unwrap_or(JStr::EMPTY),
         STEP,
-        At::item(&"mounts[].type", m.index),
+        At::item(Field::MountsType, m.index),
     )?;
     let source = match m.source {
-        Some(s) if !s.is_empty() => CPath::decode(s, STEP, At::item(&"mounts[].source", m.index))?,
+        Some(s) if !s.is_empty() => CPath::decode(s, STEP, At::item(Field::MountsSource, m.index))?,
         _ => CPath::decode(
             m.fs_type.unwrap_or(JStr::EMPTY),
             STEP,
-            At::item(&"mounts[].type", m.index),
+            At::item(Field::MountsType, m.index),
         )?,
     };
     // proc and sysfs need a real directory, reached through no symlink: an image's
@@ -538,8 +539,7 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
                 create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
             if strict {
                 open_strict().map_err(|e| {
-                    InitError::sys(STEP, Op::Open, e, m.at())
-                        .because(&"proc and sysfs need a real directory, not a symlink")
+                    InitError::sys(STEP, Op::Open, e, m.at()).because(Reason::ProcAndSysfsNeedAReal)
                 })?
             } else {
                 created
@@ -583,7 +583,7 @@ mod tests {
         let doc = br#"["mode=755",""]"#;
         let e = Options::parse(Some(Value::root(doc)), 0).expect_err("refused");
         assert_eq!(
-            (e.at.to_string(), *e.why),
+            (e.at.to_string(), e.why.text()),
             ("mounts[0].options[1]".to_string(), "empty option")
         );
     }
@@ -620,7 +620,7 @@ mod tests {
             let v = Value::root(doc.as_bytes()).elements().next().expect("one");
             Mount::decode(v, 2)
                 .map(drop)
-                .map_err(|e| (e.at.to_string(), *e.why))
+                .map_err(|e| (e.at.to_string(), e.why.text()))
         };
         assert_eq!(
             one(r#"{"destination":"rel","type":"tmpfs"}"#),

@@ -103,6 +103,29 @@ macro_rules! names {
     };
 }
 
+/// An enum of texts, `#[repr(u16)]`, with its packed [`Names`] table: a value is two bytes, its
+/// text is found on demand (only errors need it).
+#[macro_export]
+macro_rules! texts {
+    ($(#[$meta:meta])* pub enum $name:ident { $($variant:ident = $text:literal,)* }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        #[repr(u16)]
+        #[allow(missing_docs, reason = "each variant is its text")]
+        pub enum $name {
+            $($variant,)*
+        }
+
+        impl $name {
+            /// The text.
+            pub fn text(self) -> &'static str {
+                const NAMES: $crate::names::Names = $crate::names![$($text),*];
+                NAMES.iter().nth(self as usize).unwrap_or_default()
+            }
+        }
+    };
+}
+
 /// A [`Table`] written as a list of tuples whose first member is the name:
 /// `table![("ro", false, MS_RDONLY), ("rw", true, MS_RDONLY)]` pairs `"ro"` with
 /// `(false, MS_RDONLY)`; `table![("private", MS_PRIVATE)]` pairs `"private"` with `MS_PRIVATE`.

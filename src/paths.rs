@@ -13,7 +13,7 @@ use rustix::mount::MountFlags;
 
 use crate::config::Config;
 use crate::cpath::CPath;
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::Value;
 
 fn flags(bits: u32) -> MountFlags {
@@ -59,7 +59,7 @@ fn each_path<'a>(list: Option<Value<'a>>) -> impl Iterator<Item = (usize, Value<
 pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::ReadonlyPaths;
     for (i, v) in each_path(config.readonly_paths) {
-        let at = At::item(&"linux.readonlyPaths[]", i);
+        let at = At::item(Field::LinuxReadonlyPathsItem, i);
         let path = CPath::decode(v.as_str().unwrap_or(crate::json::JStr::EMPTY), STEP, at)?;
         match rustix::mount::mount(
             path.as_cstr(),
@@ -89,7 +89,7 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
     // The mask for files: it must be the null device, whatever the image or mounts[] put there.
     let null = rustix::fs::open(c"/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
         .ctx(STEP, Op::Open, At::NONE)
-        .map_err(|e| e.because(&"the container's /dev/null"))?;
+        .map_err(|e| e.because(Reason::TheContainersDevNull))?;
     let st = rustix::fs::fstat(&null).ctx(STEP, Op::Open, At::NONE)?;
     if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
         || st.st_rdev != rustix::fs::makedev(1, 3)
@@ -97,7 +97,7 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
         return Err(InitError::invalid(
             STEP,
             At::NONE,
-            &"the container's /dev/null is not the null device",
+            Reason::TheContainersDevNullIsNot,
         ));
     }
     // Bound through the verified handle itself where /proc is mounted, else by the path just
@@ -105,7 +105,7 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
     let null_fd = CPath::proc_fd(rustix::fd::AsFd::as_fd(&null));
     let mut shared_tmpfs: Option<CPath> = None;
     for (i, v) in each_path(config.masked_paths) {
-        let at = At::item(&"linux.maskedPaths[]", i);
+        let at = At::item(Field::LinuxMaskedPathsItem, i);
         let path = CPath::decode(v.as_str().unwrap_or(crate::json::JStr::EMPTY), STEP, at)?;
         let st = match rustix::fs::stat(path.as_cstr()) {
             Ok(st) => st,

@@ -10,7 +10,7 @@ use rustix::process::{Gid, Uid};
 
 use crate::config::{Process, uint32};
 use crate::cpath::{CPath, PATH_MAX};
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::JStr;
 use crate::sys::{self, CStrArray};
 
@@ -44,7 +44,7 @@ impl<'s> Strings<'s> {
                     b.len()
                 }),
             }
-            .ok_or_else(|| InitError::invalid(step, at, &"strings exceed the init's buffer"))?;
+            .ok_or_else(|| InitError::invalid(step, at, Reason::StringsExceedTheInitsBuffer))?;
         }
         let (used, tail) = rest.split_at_mut((n + 1).min(rest.len()));
         self.rest = tail;
@@ -52,12 +52,12 @@ impl<'s> Strings<'s> {
             return Err(InitError::invalid(
                 step,
                 at,
-                &"strings exceed the init's buffer",
+                Reason::StringsExceedTheInitsBuffer,
             ));
         };
         *nul = 0;
         CStr::from_bytes_with_nul(used)
-            .map_err(|_| InitError::invalid(step, at, &"contains a NUL byte"))
+            .map_err(|_| InitError::invalid(step, at, Reason::ContainsANULByte))
     }
 }
 
@@ -74,7 +74,7 @@ pub fn umask(p: &Process<'_>) {
 /// `chdir(process.cwd)`. Returns `Ok(false)` when it must be retried as the user: the runtime
 /// may be unable to enter a directory the user can (rootless volumes), and vice versa.
 pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
-    let at = At::field(&"process.cwd");
+    let at = At::field(Field::ProcessCwd);
     let cwd = CPath::decode(p.cwd, Step::Cwd, at)?;
     match rustix::process::chdir(cwd.as_cstr()) {
         Ok(()) => Ok(true),
@@ -87,7 +87,7 @@ pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
 /// descriptor from outside (CVE-2024-21626) reads as `(unreachable)/...` or not absolute.
 pub fn verify_cwd() -> Result<(), InitError> {
     let mut buf = [0u8; PATH_MAX];
-    let at = At::field(&"process.cwd");
+    let at = At::field(Field::ProcessCwd);
     let n = sys::getcwd(&mut buf).ctx(Step::Cwd, Op::Getcwd, at)?;
     if buf.get(..n).is_some_and(|p| p.starts_with(b"/")) {
         Ok(())
@@ -97,7 +97,7 @@ pub fn verify_cwd() -> Result<(), InitError> {
             ..InitError::invalid(
                 Step::Cwd,
                 at,
-                &"outside the container's root: possible breakout",
+                Reason::OutsideTheContainersRootPossibleBreakout,
             )
         })
     }
@@ -137,7 +137,7 @@ pub fn rlimits(p: &Process<'_>) -> Result<(), InitError> {
         rustix::process::setrlimit(res, limit).ctx(
             Step::Rlimits,
             Op::Setrlimit,
-            At::item(&"process.rlimits[]", i),
+            At::item(Field::ProcessRlimitsItem, i),
         )?;
     }
     Ok(())
@@ -148,7 +148,7 @@ pub fn oom_score_adj(p: &Process<'_>) -> Result<(), InitError> {
     let Some(adj) = p.oom_score_adj else {
         return Ok(());
     };
-    let at = At::field(&"process.oomScoreAdj");
+    let at = At::field(Field::ProcessOomScoreAdj);
     let file = rustix::fs::open(
         c"/proc/self/oom_score_adj",
         OFlags::WRONLY | OFlags::CLOEXEC,
@@ -244,13 +244,13 @@ pub fn default_home<'s>(
     let entry = strings.push(
         &[Part::Bytes(b"HOME="), Part::Bytes(home)],
         Step::Env,
-        At::field(&"process.env"),
+        At::field(Field::ProcessEnv),
     )?;
     envp.push(entry).map_err(|_| {
         InitError::invalid(
             Step::Env,
-            At::field(&"process.env"),
-            &"more than 4096 entries",
+            At::field(Field::ProcessEnv),
+            Reason::MoreThan4096Entries,
         )
     })
 }
@@ -306,20 +306,20 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
         .flatten();
     let mut n = 0;
     for (i, g) in list.enumerate() {
-        let at = At::item(&"process.user.additionalGids[]", i);
+        let at = At::item(Field::ProcessUserAdditionalGidsItem, i);
         let slot = groups
             .get_mut(n)
-            .ok_or_else(|| InitError::invalid(STEP, at, &"more than 256 additional groups"))?;
+            .ok_or_else(|| InitError::invalid(STEP, at, Reason::MoreThan256AdditionalGroups))?;
         *slot = Gid::from_raw(uint32(g, at)?);
         n += 1;
     }
-    let at_groups = At::field(&"process.user.additionalGids");
+    let at_groups = At::field(Field::ProcessUserAdditionalGids);
     if SETGROUPS_DENIED.load(core::sync::atomic::Ordering::Relaxed) {
         if n > 0 {
             return Err(InitError::invalid(
                 STEP,
                 at_groups,
-                &"setgroups is denied in this user namespace",
+                Reason::SetgroupsIsDeniedInThisUser,
             ));
         }
     } else {
@@ -336,12 +336,12 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
     rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
         STEP,
         Op::Setgid,
-        At::field(&"process.user.gid"),
+        At::field(Field::ProcessUserGid),
     )?;
     rustix::thread::set_thread_res_uid(uid, uid, uid).ctx(
         STEP,
         Op::Setuid,
-        At::field(&"process.user.uid"),
+        At::field(Field::ProcessUserUid),
     )
 }
 
@@ -353,10 +353,10 @@ pub fn environment<'s>(
     envp: &mut CStrArray<'s>,
 ) -> Result<(), InitError> {
     for (i, e) in p.env.iter().flat_map(|v| v.elements()).enumerate() {
-        let at = At::item(&"process.env[]", i);
+        let at = At::item(Field::ProcessEnvItem, i);
         let s = e
             .as_str()
-            .ok_or_else(|| InitError::invalid(Step::Env, at, &"expected a string"))?;
+            .ok_or_else(|| InitError::invalid(Step::Env, at, Reason::ExpectedAString))?;
         let entry = strings.push(&[Part::Json(s)], Step::Env, at)?;
         let key_len = entry
             .to_bytes()
@@ -372,7 +372,7 @@ pub fn environment<'s>(
             Some(j) => envp.replace(j, entry),
             None => envp
                 .push(entry)
-                .map_err(|_| InitError::invalid(Step::Env, at, &"more than 4096 entries"))?,
+                .map_err(|_| InitError::invalid(Step::Env, at, Reason::MoreThan4096Entries))?,
         }
     }
     Ok(())
@@ -385,13 +385,13 @@ pub fn arguments<'s>(
     argv: &mut CStrArray<'s>,
 ) -> Result<(), InitError> {
     for (i, a) in p.args.elements().enumerate() {
-        let at = At::item(&"process.args[]", i);
+        let at = At::item(Field::ProcessArgsItem, i);
         let s = a
             .as_str()
-            .ok_or_else(|| InitError::invalid(Step::Lookup, at, &"expected a string"))?;
+            .ok_or_else(|| InitError::invalid(Step::Lookup, at, Reason::ExpectedAString))?;
         let arg = strings.push(&[Part::Json(s)], Step::Lookup, at)?;
         argv.push(arg)
-            .map_err(|_| InitError::invalid(Step::Lookup, at, &"more than 4096 entries"))?;
+            .map_err(|_| InitError::invalid(Step::Lookup, at, Reason::MoreThan4096Entries))?;
     }
     Ok(())
 }
@@ -412,10 +412,10 @@ pub fn lookup<'s>(
     strings: &mut Strings<'s>,
 ) -> Result<&'s CStr, InitError> {
     const STEP: Step = Step::Lookup;
-    let at = At::item(&"process.args[]", 0);
+    let at = At::item(Field::ProcessArgsItem, 0);
     let arg0 = argv
         .get(0)
-        .ok_or_else(|| InitError::invalid(STEP, at, &"empty"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at, Reason::Empty))?;
     if arg0.to_bytes().contains(&b'/') {
         executable(arg0).ctx(STEP, Op::Access, at)?;
         return Ok(arg0);
@@ -454,7 +454,7 @@ pub fn lookup<'s>(
         Some(Errno::ACCESS) => Errno::ACCESS,
         _ => Errno::NOENT,
     };
-    Err(InitError::sys(STEP, Op::Access, errno, at).because(&"executable file not found in $PATH"))
+    Err(InitError::sys(STEP, Op::Access, errno, at).because(Reason::ExecutableFileNotFoundInPATH))
 }
 
 /// Block until `start` opens the FIFO for reading, then write one byte. The parent passed an
@@ -502,6 +502,6 @@ pub fn exec(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> InitErro
         Step::Exec,
         Op::Execve,
         errno,
-        At::item(&"process.args[]", 0),
+        At::item(Field::ProcessArgsItem, 0),
     )
 }

@@ -7,7 +7,7 @@ use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::net::SendFlags;
 
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json;
 use crate::text::{self, Full, Part, Sink};
 
@@ -171,17 +171,17 @@ pub fn recv_frame<'b>(
         ..InitError::invalid(step, At::NONE, why)
     };
     if got == 0 {
-        return Err(fail(&"control channel closed before a frame"));
+        return Err(fail(Reason::ControlChannelClosedBeforeAFrame));
     }
     if got < header.len() {
-        return Err(fail(&"truncated frame header"));
+        return Err(fail(Reason::TruncatedFrameHeader));
     }
     let len = u32::from_le_bytes(header) as usize;
     let dst = buf
         .get_mut(..len)
-        .ok_or_else(|| fail(&"frame larger than the protocol limit"))?;
+        .ok_or_else(|| fail(Reason::FrameLargerThanTheProtocolLimit))?;
     if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
-        return Err(fail(&"truncated frame"));
+        return Err(fail(Reason::TruncatedFrame));
     }
     Ok(dst)
 }
@@ -192,7 +192,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
     let frame = recv_frame(fd, &mut buf, step)?;
     let malformed = InitError {
         op: Op::Parse,
-        ..InitError::invalid(step, At::NONE, &"malformed message from the parent")
+        ..InitError::invalid(step, At::NONE, Reason::MalformedMessageFromTheParent)
     };
     json::validate(frame, 4).map_err(|_| malformed)?;
     match json::Value::root(frame)
@@ -203,7 +203,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
         Some(_) => Err(InitError::invalid(
             step,
             At::NONE,
-            &"unexpected message type from the parent",
+            Reason::UnexpectedMessageTypeFromTheParent,
         )),
         None => Err(malformed),
     }
@@ -213,7 +213,7 @@ pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<()
 pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), InitError> {
     let mut line = Line::<64>::new();
     line.push(&[Part::S("{\"type\":\""), Part::S(kind), Part::S("\"}")])
-        .map_err(|_| InitError::invalid(step, At::NONE, &"message too long"))?;
+        .map_err(|_| InitError::invalid(step, At::NONE, Reason::MessageTooLong))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -252,7 +252,7 @@ pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitErro
         Part::I(i64::from(pid)),
         Part::S("}"),
     ])
-    .map_err(|_| InitError::invalid(step, At::NONE, &"message too long"))?;
+    .map_err(|_| InitError::invalid(step, At::NONE, Reason::MessageTooLong))?;
     send_frame(fd, line.as_bytes(), step)
 }
 
@@ -304,14 +304,21 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
         core::str::from_utf8(path.as_bytes()).map_err(|_| Full)?,
     )?;
     out.push(&[Part::S("\",\"message\":\"")])?;
-    text::json_str(out, if e.why.is_empty() { errname } else { e.why })?;
+    text::json_str(
+        out,
+        if e.why == Reason::None {
+            errname
+        } else {
+            e.why.text()
+        },
+    )?;
     out.push(&[Part::S("\"}")])
 }
 
 /// Render `e` for a human, on one line: `ocinit: <step>: <path>: <op>: <reason>`.
 pub fn error_text(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
     out.push(&[Part::S("ocinit: "), Part::S(e.step.name()), Part::S(": ")])?;
-    if !e.at.template.is_empty() {
+    if e.at.template != Field::None {
         out.push(&[Part::At(e.at), Part::S(": ")])?;
     }
     out.push(&[Part::S(e.op.name())])?;
@@ -323,8 +330,8 @@ pub fn error_text(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
             out.push(&[Part::S(": "), Part::S(text)])?;
         }
     }
-    if !e.why.is_empty() {
-        out.push(&[Part::S(": "), Part::S(e.why)])?;
+    if e.why != Reason::None {
+        out.push(&[Part::S(": "), Part::S(e.why.text())])?;
     }
     out.push(&[Part::S("\n")])
 }
@@ -392,7 +399,7 @@ mod tests {
             Step::Mounts,
             Op::Mount,
             Errno::ACCESS,
-            At::item(&"mounts[]", 3),
+            At::item(Field::MountsItem, 3),
         );
         let mut out = Line::<512>::new();
         error_message(&e, &mut out).expect("fits");

@@ -10,13 +10,13 @@ use rustix::mount::{MountFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags};
 
 use crate::config::Config;
 use crate::cpath::CPath;
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Step};
 use crate::mounts;
 
 /// Prepare the rootfs and return an `O_PATH` handle on it.
 pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     const STEP: Step = Step::Rootfs;
-    let at = At::field(&"root.path");
+    let at = At::field(Field::RootPath);
     let path = CPath::decode(config.root_path, STEP, at)?;
     let open = |p: &CPath| {
         rustix::fs::open(
@@ -43,7 +43,7 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
         MountFlags::from_bits_retain(propagation),
         None,
     )
-    .ctx(STEP, Op::Mount, At::field(&"linux.rootfsPropagation"))?;
+    .ctx(STEP, Op::Mount, At::field(Field::LinuxRootfsPropagation))?;
     // pivot_root needs the new root to be a mount point: a recursive bind of it onto itself makes
     // one, carrying the mounts below it, as runc does. Cloned with open_tree and attached with
     // move_mount, so the handle is the new mount's root even when root.path is "/" (a path
@@ -67,7 +67,7 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
         crate::sys::mount_setattr(root.as_fd(), true, u64::from(g::MOUNT_ATTR_RDONLY), 0).ctx(
             STEP,
             Op::MountSetattr,
-            At::field(&"root.readonly"),
+            At::field(Field::RootReadonly),
         )?;
     }
     Ok(root)
@@ -85,7 +85,7 @@ pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<bool, InitError>
 /// Without a mount namespace, `chroot` (nothing was mounted).
 pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
     const STEP: Step = Step::PivotRoot;
-    let at = At::field(&"root.path");
+    let at = At::field(Field::RootPath);
     if !config.namespaces.has(g::CLONE_NEWNS) {
         rustix::process::fchdir(&root).ctx(STEP, Op::Chdir, at)?;
         rustix::process::chroot(c".").ctx(STEP, Op::Chroot, at)?;

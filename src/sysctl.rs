@@ -9,7 +9,7 @@ use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 
 use crate::config::{Namespaces, string};
 use crate::cpath::CPath;
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Value};
 use crate::names::Names;
 use crate::text::Sink;
@@ -43,7 +43,7 @@ fn dotted(key: JStr<'_>, out: &mut [u8; 256]) -> Option<usize> {
 }
 
 /// Check one key against the namespaces the container has; `Ok(())` when allowed.
-fn check(key: &[u8], ns: Namespaces) -> Result<(), crate::error::Text> {
+fn check(key: &[u8], ns: Namespaces) -> Result<(), crate::error::Reason> {
     let has = |flag| ns.has(flag);
     // A `/` inside a component stands for a `.` of the file name (`eth0/100` is `eth0.100`):
     // a component of only `/` would name `.` or `..`.
@@ -51,40 +51,40 @@ fn check(key: &[u8], ns: Namespaces) -> Result<(), crate::error::Text> {
         .split(|&c| c == b'.')
         .any(|part| part.iter().all(|&c| c == b'/') || part.contains(&0))
     {
-        return Err(&"not a sysctl name");
+        return Err(Reason::NotASysctlName);
     }
     if IPC_KEYS.iter().any(|k| k.as_bytes() == key) || key.starts_with(b"fs.mqueue.") {
         return if has(g::CLONE_NEWIPC) {
             Ok(())
         } else {
-            Err(&"needs a new ipc namespace")
+            Err(Reason::NeedsANewIpcNamespace)
         };
     }
     if key.starts_with(b"net.") {
         return if has(g::CLONE_NEWNET) {
             Ok(())
         } else {
-            Err(&"needs a new network namespace")
+            Err(Reason::NeedsANewNetworkNamespace)
         };
     }
     if key == b"kernel.domainname" {
         return if has(g::CLONE_NEWUTS) {
             Ok(())
         } else {
-            Err(&"needs a new uts namespace")
+            Err(Reason::NeedsANewUtsNamespace)
         };
     }
     if key == b"kernel.hostname" {
-        return Err(&"set the hostname field instead");
+        return Err(Reason::SetTheHostnameFieldInstead);
     }
     if key.starts_with(b"user.") {
         return if has(g::CLONE_NEWUSER) {
             Ok(())
         } else {
-            Err(&"needs a new user namespace")
+            Err(Reason::NeedsANewUserNamespace)
         };
     }
-    Err(&"not in a namespace of the container: it would change the host")
+    Err(Reason::NotInANamespaceOfThe)
 }
 
 /// Validate `linux.sysctl` (decode time).
@@ -92,16 +92,20 @@ pub fn validate(map: Option<Value<'_>>, ns: Namespaces) -> Result<Option<Value<'
     let Some(map) = map else {
         return Ok(None);
     };
-    let at = At::field(&"linux.sysctl");
+    let at = At::field(Field::LinuxSysctl);
     if map.kind() != crate::json::Kind::Object {
-        return Err(InitError::invalid(Step::Decode, at, &"expected an object"));
+        return Err(InitError::invalid(
+            Step::Decode,
+            at,
+            Reason::ExpectedAnObject,
+        ));
     }
     for (i, (key, value)) in map.members().enumerate() {
-        let at = At::item(&"linux.sysctl[]", i);
+        let at = At::item(Field::LinuxSysctlItem, i);
         string(value, at)?;
         let mut buf = [0u8; 256];
         let n = dotted(key, &mut buf)
-            .ok_or_else(|| InitError::invalid(Step::Decode, at, &"key longer than 255 bytes"))?;
+            .ok_or_else(|| InitError::invalid(Step::Decode, at, Reason::KeyLongerThan255Bytes))?;
         check(buf.get(..n).unwrap_or_default(), ns)
             .map_err(|why| InitError::invalid(Step::Decode, at, why))?;
     }
@@ -110,7 +114,7 @@ pub fn validate(map: Option<Value<'_>>, ns: Namespaces) -> Result<Option<Value<'
 
 /// A procfs of our own, not reachable from any path.
 fn private_procfs() -> Result<OwnedFd, InitError> {
-    let at = At::field(&"linux.sysctl");
+    let at = At::field(Field::LinuxSysctl);
     let fs = rustix::mount::fsopen(c"proc", FsOpenFlags::FSOPEN_CLOEXEC).ctx(
         Step::Sysctl,
         Op::Mount,
@@ -134,7 +138,7 @@ pub fn apply(sysctl: Option<Value<'_>>) -> Result<(), InitError> {
     };
     let proc = private_procfs()?;
     for (i, (key, value)) in map.members().enumerate() {
-        let at = At::item(&"linux.sysctl[]", i);
+        let at = At::item(Field::LinuxSysctlItem, i);
         let mut buf = [0u8; 256];
         let n = dotted(key, &mut buf).unwrap_or(0);
         let mut path = CPath::empty();
@@ -183,14 +187,14 @@ mod tests {
         }
         assert_eq!(
             check(b"kernel.hostname", all),
-            Err(&"set the hostname field instead")
+            Err(Reason::SetTheHostnameFieldInstead)
         );
         assert_eq!(
             check(b"vm.swappiness", all),
-            Err(&"not in a namespace of the container: it would change the host")
+            Err(Reason::NotInANamespaceOfThe)
         );
-        assert_eq!(check(b"net..x", all), Err(&"not a sysctl name"));
-        assert_eq!(check(b"net.//.kernel", all), Err(&"not a sysctl name"));
+        assert_eq!(check(b"net..x", all), Err(Reason::NotASysctlName));
+        assert_eq!(check(b"net.//.kernel", all), Err(Reason::NotASysctlName));
         assert_eq!(check(b"net.ipv4.conf.eth0/1.rp_filter", all), Ok(()));
     }
 }

@@ -72,12 +72,12 @@ fn unsigned(out: &mut dyn Sink, mut n: u64) -> Result<(), Full> {
 
 /// `mounts[].options[]` with indices `[3, 1]` → `mounts[3].options[1]`.
 fn location(out: &mut dyn Sink, at: At) -> Result<(), Full> {
-    let mut indices = at.index.iter();
-    let mut rest = at.template.as_bytes();
+    let mut indices = at.indices().into_iter();
+    let mut rest = at.template.text().as_bytes();
     // Byte by byte: `str::split` would link a substring searcher for this one use.
     while let Some(open) = rest.windows(2).position(|w| w == b"[]") {
         out.put(&rest[..=open])?;
-        unsigned(out, u64::from(indices.next().copied().unwrap_or(0)))?;
+        unsigned(out, u64::from(indices.next().unwrap_or(0)))?;
         rest = &rest[open + 1..];
     }
     out.put(rest)
@@ -103,6 +103,7 @@ pub fn json_str(out: &mut dyn Sink, s: &str) -> Result<(), Full> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Field;
 
     struct Buf(Vec<u8>);
     impl Sink for Buf {
@@ -129,10 +130,10 @@ mod tests {
             "-1000-92233720368547758087"
         );
         assert_eq!(
-            text(&[Part::At(At::item2(&"mounts[].options[]", 3, 1))]),
+            text(&[Part::At(At::item2(Field::MountsOptionsItem, 3, 1))]),
             "mounts[3].options[1]"
         );
-        assert_eq!(text(&[Part::At(At::field(&"root.path"))]), "root.path");
+        assert_eq!(text(&[Part::At(At::field(Field::RootPath))]), "root.path");
         assert_eq!(
             text(&[Part::J(
                 crate::json::Value::root(br#""a\u0026b""#)

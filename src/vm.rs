@@ -15,7 +15,7 @@ use rustix::mount::MountFlags;
 use rustix::process::Pid;
 
 use crate::config;
-use crate::error::{At, Context, InitError, Op, Step};
+use crate::error::{At, Context, InitError, Op, Reason, Step};
 use crate::pid1::{self, Supervision, say};
 use crate::protocol::{self, Line, errno_text};
 use crate::sys::{self, Buffers, CStrArray, Forked, StartupStrings};
@@ -96,7 +96,7 @@ fn read_config<'b>(path: &[u8], buf: &'b mut [u8]) -> Result<&'b [u8], InitError
             return Err(InitError::invalid(
                 STEP,
                 At::NONE,
-                &"config file larger than 1 MiB",
+                Reason::ConfigFileLargerThan1MiB,
             ));
         }
         match rustix::io::read(&file, room) {

@@ -31,7 +31,7 @@ use linux_raw_sys::ptrace::sock_filter;
 use crate::config::string;
 use rustix::fd::{AsRawFd, BorrowedFd};
 
-use crate::error::{At, Context, InitError, Op, Step, Text};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Kind, Value};
 use crate::names::{Names, Table};
 use crate::protocol::{self, Line, Log};
@@ -356,7 +356,7 @@ pub struct Filter<'b> {
 }
 
 /// Where an error is, for the `syscalls[]` entries.
-const AT_SYSCALLS: Text = &"linux.seccomp.syscalls[]";
+const AT_SYSCALLS: Field = Field::LinuxSeccompSyscallsItem;
 
 const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
@@ -411,9 +411,9 @@ fn action_of(name: JStr<'_>) -> Option<(u32, bool)> {
 
 /// The return value of an action with its optional `errnoRet` (EPERM when absent, as runc).
 fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Result<u32, InitError> {
-    let v = v.ok_or_else(|| InitError::invalid(STEP, at.0, &"missing"))?;
+    let v = v.ok_or_else(|| InitError::invalid(STEP, at.0, Reason::Missing))?;
     let (ret, takes_errno) = action_of(string(v, at.0)?)
-        .ok_or_else(|| InitError::invalid(STEP, at.0, &"unknown action"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at.0, Reason::UnknownAction))?;
     let Some(errno) = errno else {
         return Ok(if takes_errno { ret | 1 } else { ret });
     };
@@ -421,7 +421,7 @@ fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Resul
         return Err(InitError::invalid(
             STEP,
             at.1,
-            &"only SCMP_ACT_ERRNO and SCMP_ACT_TRACE take an errno",
+            Reason::OnlySCMPACTERRNOAndSCMP,
         ));
     }
     let n = crate::config::uint32(errno, at.1)?;
@@ -430,7 +430,7 @@ fn action(v: Option<Value<'_>>, errno: Option<Value<'_>>, at: (At, At)) -> Resul
         return Err(InitError::invalid(
             STEP,
             at.1,
-            &"above the kernel's MAX_ERRNO (4095)",
+            Reason::AboveTheKernelsMAXERRNO4095,
         ));
     }
     Ok(ret | n)
@@ -480,11 +480,7 @@ impl Rules {
             .conditions
             .get_mut(self.condition_count)
             .ok_or_else(|| {
-                InitError::invalid(
-                    STEP,
-                    at,
-                    &"more argument conditions than ocinit's limit (256)",
-                )
+                InitError::invalid(STEP, at, Reason::MoreArgumentConditionsThanOcinitsLimit)
             })?;
         *slot = c;
         self.condition_count += 1;
@@ -501,11 +497,7 @@ impl Rules {
         at: At,
     ) -> Result<usize, InitError> {
         let slot = self.rules.get_mut(self.rule_count).ok_or_else(|| {
-            InitError::invalid(
-                STEP,
-                at,
-                &"more conditional rules than ocinit's limit (256)",
-            )
+            InitError::invalid(STEP, at, Reason::MoreConditionalRulesThanOcinitsLimit)
         })?;
         #[expect(
             clippy::cast_possible_truncation,
@@ -523,9 +515,9 @@ impl Rules {
 }
 
 fn condition(v: Value<'_>, i: usize, j: usize) -> Result<Condition, InitError> {
-    let at = At::item2(&"linux.seccomp.syscalls[].args[]", i, j);
+    let at = At::item2(Field::LinuxSeccompSyscallsArgsItem, i, j);
     if v.kind() != Kind::Object {
-        return Err(InitError::invalid(STEP, at, &"expected an object"));
+        return Err(InitError::invalid(STEP, at, Reason::ExpectedAnObject));
     }
     let mut found = [None; 4];
     v.fields(
@@ -534,46 +526,40 @@ fn condition(v: Value<'_>, i: usize, j: usize) -> Result<Condition, InitError> {
     );
     let [index, op, value, value_two] = found;
     let number =
-        |field: Option<Value<'_>>, template: Text, required: bool| -> Result<u64, InitError> {
+        |field: Option<Value<'_>>, template: Field, required: bool| -> Result<u64, InitError> {
             let at = At::item2(template, i, j);
             match field {
-                None if required => Err(InitError::invalid(STEP, at, &"missing")),
+                None if required => Err(InitError::invalid(STEP, at, Reason::Missing)),
                 None => Ok(0),
                 Some(n) => n
                     .as_integer()
                     .filter(|_| n.kind() == Kind::Number)
                     .and_then(|n| u64::try_from(n).ok())
-                    .ok_or_else(|| {
-                        InitError::invalid(STEP, at, &"expected an integer from 0 to 2^64-1")
-                    }),
+                    .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnIntegerFrom0To)),
             }
         };
-    let index = number(index, &"linux.seccomp.syscalls[].args[].index", true)?;
+    let index = number(index, Field::LinuxSeccompSyscallsArgsIndex, true)?;
     let index = u8::try_from(index).ok().filter(|&i| i < 6).ok_or_else(|| {
         InitError::invalid(
             STEP,
-            At::item2(&"linux.seccomp.syscalls[].args[].index", i, j),
-            &"a syscall has 6 arguments (0 to 5)",
+            At::item2(Field::LinuxSeccompSyscallsArgsIndex, i, j),
+            Reason::ASyscallHas6Arguments0,
         )
     })?;
-    let at_op = At::item2(&"linux.seccomp.syscalls[].args[].op", i, j);
+    let at_op = At::item2(Field::LinuxSeccompSyscallsArgsOp, i, j);
     let op = string(
-        op.ok_or_else(|| InitError::invalid(STEP, at_op, &"missing"))?,
+        op.ok_or_else(|| InitError::invalid(STEP, at_op, Reason::Missing))?,
         at_op,
     )?;
     let cmp = CMPS
         .find(|n, _| op.eq_str(n))
         .map(|(_, &c)| c)
-        .ok_or_else(|| InitError::invalid(STEP, at_op, &"unknown comparison"))?;
+        .ok_or_else(|| InitError::invalid(STEP, at_op, Reason::UnknownComparison))?;
     Ok(Condition {
         index,
         cmp,
-        value: number(value, &"linux.seccomp.syscalls[].args[].value", true)?,
-        value_two: number(
-            value_two,
-            &"linux.seccomp.syscalls[].args[].valueTwo",
-            false,
-        )?,
+        value: number(value, Field::LinuxSeccompSyscallsArgsValue, true)?,
+        value_two: number(value_two, Field::LinuxSeccompSyscallsArgsValueTwo, false)?,
     })
 }
 
@@ -601,8 +587,8 @@ fn parse<'a>(
     if seccomp.kind() != Kind::Object {
         return Err(InitError::invalid(
             STEP,
-            At::field(&"linux.seccomp"),
-            &"expected an object",
+            At::field(Field::LinuxSeccomp),
+            Reason::ExpectedAnObject,
         ));
     }
     let [
@@ -633,31 +619,31 @@ fn parse<'a>(
         default_action,
         default_errno,
         (
-            At::field(&"linux.seccomp.defaultAction"),
-            At::field(&"linux.seccomp.defaultErrnoRet"),
+            At::field(Field::LinuxSeccompDefaultAction),
+            At::field(Field::LinuxSeccompDefaultErrnoRet),
         ),
     )?;
     if default == k::SECCOMP_RET_USER_NOTIF {
         return Err(InitError::invalid(
             STEP,
-            At::field(&"linux.seccomp.defaultAction"),
-            &"SCMP_ACT_NOTIFY cannot be the default action",
+            At::field(Field::LinuxSeccompDefaultAction),
+            Reason::SCMPACTNOTIFYCannotBeThe,
         ));
     }
 
     let mut abis = 1u8;
     if let Some(list) = architectures {
-        let at = At::field(&"linux.seccomp.architectures");
+        let at = At::field(Field::LinuxSeccompArchitectures);
         if list.kind() != Kind::Array {
-            return Err(InitError::invalid(STEP, at, &"expected an array"));
+            return Err(InitError::invalid(STEP, at, Reason::ExpectedAnArray));
         }
         for (i, a) in list.elements().enumerate() {
-            let at = At::item(&"linux.seccomp.architectures[]", i);
+            let at = At::item(Field::LinuxSeccompArchitecturesItem, i);
             let name = string(a, at)?;
             if let Some(n) = tables.abis.iter().position(|abi| name.eq_str(abi.name)) {
                 abis |= 1 << n;
             } else if !FOREIGN_ARCHES.iter().any(|f| name.eq_str(f)) {
-                return Err(InitError::invalid(STEP, at, &"unknown architecture"));
+                return Err(InitError::invalid(STEP, at, Reason::UnknownArchitecture));
             }
         }
     }
@@ -665,25 +651,25 @@ fn parse<'a>(
     // runc: no `flags` field means SPEC_ALLOW; an empty list means none.
     let mut flags = k::SECCOMP_FILTER_FLAG_SPEC_ALLOW;
     if let Some(list) = flag_list {
-        let at = At::field(&"linux.seccomp.flags");
+        let at = At::field(Field::LinuxSeccompFlags);
         if list.kind() != Kind::Array {
-            return Err(InitError::invalid(STEP, at, &"expected an array"));
+            return Err(InitError::invalid(STEP, at, Reason::ExpectedAnArray));
         }
         flags = 0;
         for (i, f) in list.elements().enumerate() {
-            let at = At::item(&"linux.seccomp.flags[]", i);
+            let at = At::item(Field::LinuxSeccompFlagsItem, i);
             let name = string(f, at)?;
             flags |= FLAGS
                 .find(|n, _| name.eq_str(n))
                 .map(|(_, &bit)| bit)
-                .ok_or_else(|| InitError::invalid(STEP, at, &"unknown flag"))?;
+                .ok_or_else(|| InitError::invalid(STEP, at, Reason::UnknownFlag))?;
         }
     }
     let listener_path = listener_path
-        .map(|v| string(v, At::field(&"linux.seccomp.listenerPath")))
+        .map(|v| string(v, At::field(Field::LinuxSeccompListenerPath)))
         .transpose()?;
     if let Some(v) = listener_metadata {
-        string(v, At::field(&"linux.seccomp.listenerMetadata"))?;
+        string(v, At::field(Field::LinuxSeccompListenerMetadata))?;
     }
 
     let mut notify = false;
@@ -691,8 +677,8 @@ fn parse<'a>(
         if list.kind() != Kind::Array {
             return Err(InitError::invalid(
                 STEP,
-                At::field(&"linux.seccomp.syscalls"),
-                &"expected an array",
+                At::field(Field::LinuxSeccompSyscalls),
+                Reason::ExpectedAnArray,
             ));
         }
         for (i, rule) in list.elements().enumerate() {
@@ -700,7 +686,7 @@ fn parse<'a>(
                 return Err(InitError::invalid(
                     STEP,
                     At::item(AT_SYSCALLS, i),
-                    &"expected an object",
+                    Reason::ExpectedAnObject,
                 ));
             }
             let [rule_action, errno, names, args] = {
@@ -715,23 +701,23 @@ fn parse<'a>(
                 rule_action,
                 errno,
                 (
-                    At::item(&"linux.seccomp.syscalls[].action", i),
-                    At::item(&"linux.seccomp.syscalls[].errnoRet", i),
+                    At::item(Field::LinuxSeccompSyscallsAction, i),
+                    At::item(Field::LinuxSeccompSyscallsErrnoRet, i),
                 ),
             )?;
-            let at_names = At::item(&"linux.seccomp.syscalls[].names", i);
-            let names = names.ok_or_else(|| InitError::invalid(STEP, at_names, &"missing"))?;
+            let at_names = At::item(Field::LinuxSeccompSyscallsNames, i);
+            let names = names.ok_or_else(|| InitError::invalid(STEP, at_names, Reason::Missing))?;
             if names.kind() != Kind::Array {
-                return Err(InitError::invalid(STEP, at_names, &"expected an array"));
+                return Err(InitError::invalid(STEP, at_names, Reason::ExpectedAnArray));
             }
             // Conditional rules: one with every condition (distinct indices), or one per
             // condition when an index repeats (runc).
             let first_rule = rules.rule_count;
             let skipped = ret == default;
             if let Some(args) = args {
-                let at_args = At::item(&"linux.seccomp.syscalls[].args", i);
+                let at_args = At::item(Field::LinuxSeccompSyscallsArgs, i);
                 if args.kind() != Kind::Array {
-                    return Err(InitError::invalid(STEP, at_args, &"expected an array"));
+                    return Err(InitError::invalid(STEP, at_args, Reason::ExpectedAnArray));
                 }
                 let first = rules.condition_count;
                 let mut seen = 0u8;
@@ -755,18 +741,18 @@ fn parse<'a>(
             }
             let conditional = first_rule..rules.rule_count;
             for (j, n) in names.elements().enumerate() {
-                let name = string(n, At::item2(&"linux.seccomp.syscalls[].names[]", i, j))?;
+                let name = string(n, At::item2(Field::LinuxSeccompSyscallsNamesItem, i, j))?;
                 if ret == k::SECCOMP_RET_USER_NOTIF && name.eq_str("write") {
                     return Err(InitError::invalid(
                         STEP,
-                        At::item2(&"linux.seccomp.syscalls[].names[]", i, j),
-                        &"SCMP_ACT_NOTIFY cannot apply to write (the init reports the listener with it)",
+                        At::item2(Field::LinuxSeccompSyscallsNamesItem, i, j),
+                        Reason::SCMPACTNOTIFYCannotApplyTo,
                     ));
                 }
                 each(
                     name,
                     Named {
-                        at: At::item2(&"linux.seccomp.syscalls[].names[]", i, j),
+                        at: At::item2(Field::LinuxSeccompSyscallsNamesItem, i, j),
                         action: ret,
                         conditional: conditional.clone(),
                         skipped,
@@ -780,8 +766,8 @@ fn parse<'a>(
         if listener_path.is_none_or(JStr::is_empty) {
             return Err(InitError::invalid(
                 STEP,
-                At::field(&"linux.seccomp.listenerPath"),
-                &"SCMP_ACT_NOTIFY needs a listener path",
+                At::field(Field::LinuxSeccompListenerPath),
+                Reason::SCMPACTNOTIFYNeedsAListener,
             ));
         }
         flags |= k::SECCOMP_FILTER_FLAG_NEW_LISTENER;
@@ -839,7 +825,7 @@ impl Decisions {
             return Err(InitError::invalid(
                 STEP,
                 at,
-                &"more (syscall, conditional rule) pairs than ocinit's limit (1024)",
+                Reason::MoreSyscallConditionalRulePairsThan,
             ));
         }
         #[expect(clippy::cast_possible_truncation, reason = "bounded by limits")]
@@ -951,11 +937,7 @@ struct Muxed {
 impl Muxed {
     fn push(&mut self, nr: u16, call: u32, named: &Named) -> Result<(), InitError> {
         let slot = self.entries.get_mut(self.count).ok_or_else(|| {
-            InitError::invalid(
-                STEP,
-                named.at,
-                &"more rules on i386 multiplexed calls than ocinit's limit (128)",
-            )
+            InitError::invalid(STEP, named.at, Reason::MoreRulesOnI386MultiplexedCalls)
         })?;
         #[expect(clippy::cast_possible_truncation, reason = "bounded by limits::RULES")]
         let rules = (named.conditional.start as u16, named.conditional.end as u16);
@@ -1012,8 +994,8 @@ impl Muxed {
 fn too_long(_: TooLong) -> InitError {
     InitError::invalid(
         STEP,
-        At::field(&"linux.seccomp"),
-        &"the filter would exceed the kernel's 4096 instructions",
+        At::field(Field::LinuxSeccomp),
+        Reason::TheFilterWouldExceedTheKernels,
     )
 }
 
@@ -1033,8 +1015,8 @@ impl Ranges {
         if self.count == limits::RANGES {
             return Err(InitError::invalid(
                 STEP,
-                At::field(&"linux.seccomp.syscalls"),
-                &"more distinct number ranges than ocinit's limit (2048)",
+                At::field(Field::LinuxSeccompSyscalls),
+                Reason::MoreDistinctNumberRangesThanOcinits,
             ));
         }
         self.start[self.count] = start;
@@ -1307,7 +1289,7 @@ pub fn compile_for<'b>(
                 }
                 let at = named.at;
                 if fail_unknown {
-                    return Err(InitError::invalid(STEP, at, &"unknown syscall"));
+                    return Err(InitError::invalid(STEP, at, Reason::UnknownSyscall));
                 }
                 // Debug, as runc: Docker's profile names calls of other architectures.
                 log.line(
@@ -1358,7 +1340,7 @@ pub fn decode_precompiled<'b>(
     base64: JStr<'_>,
     buf: &'b mut [sock_filter; limits::INSNS],
 ) -> Result<&'b [sock_filter], InitError> {
-    let at = At::field(&"annotations[\"run.oci.seccomp_bpf_data\"]");
+    let at = At::field(Field::AnnotationsRunOciSeccompBpfData);
     let bad = |why| InitError::invalid(STEP, at, why);
     let mut insn = [0u8; 8];
     let (mut bytes, mut bits, mut acc, mut padding) = (0usize, 0u32, 0u32, 0usize);
@@ -1373,10 +1355,10 @@ pub fn decode_precompiled<'b>(
                 padding += 1;
                 continue;
             }
-            _ => return Err(bad(&"not base64")),
+            _ => return Err(bad(Reason::NotBase64)),
         };
         if padding > 0 {
-            return Err(bad(&"not base64: data after the padding"));
+            return Err(bad(Reason::NotBase64DataAfterThePadding));
         }
         acc = (acc << 6) | u32::from(v);
         bits += 6;
@@ -1389,7 +1371,7 @@ pub fn decode_precompiled<'b>(
             if bytes.is_multiple_of(8) {
                 let slot = buf
                     .get_mut(bytes / 8 - 1)
-                    .ok_or_else(|| bad(&"more than the kernel's 4096 instructions"))?;
+                    .ok_or_else(|| bad(Reason::MoreThanTheKernels4096Instructions))?;
                 *slot = sock_filter {
                     code: u16::from_ne_bytes([insn[0], insn[1]]),
                     jt: insn[2],
@@ -1400,10 +1382,10 @@ pub fn decode_precompiled<'b>(
         }
     }
     if padding > 2 || !base64.raw().len().is_multiple_of(4) {
-        return Err(bad(&"not base64: bad length or padding"));
+        return Err(bad(Reason::NotBase64BadLengthOrPadding));
     }
     if bytes == 0 || !bytes.is_multiple_of(8) {
-        return Err(bad(&"not a whole number of BPF instructions"));
+        return Err(bad(Reason::NotAWholeNumberOfBPF));
     }
     Ok(&buf[..bytes / 8])
 }
@@ -1412,7 +1394,7 @@ pub fn decode_precompiled<'b>(
 /// `pidfd_getfd` while the init waits (runc's procSeccomp): announcing a descriptor number
 /// needs only a `write`, which no accepted profile sends to the listener.
 pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), InitError> {
-    let at = At::field(&"linux.seccomp");
+    let at = At::field(Field::LinuxSeccomp);
     let listener =
         sys::seccomp_set_mode_filter(filter.flags, filter.program).ctx(STEP, Op::Seccomp, at)?;
     let (Some(listener), Some(control)) = (listener, control) else {
@@ -1425,7 +1407,7 @@ pub fn load(filter: &Filter<'_>, control: Option<BorrowedFd<'_>>) -> Result<(), 
             Part::I(i64::from(listener.as_raw_fd())),
             Part::S("}"),
         ])
-        .map_err(|_| InitError::invalid(STEP, at, &"message too long"))?;
+        .map_err(|_| InitError::invalid(STEP, at, Reason::MessageTooLong))?;
     protocol::send_frame(control, message.as_bytes(), STEP)?;
     protocol::expect_reply(control, "seccomp-listener-done", STEP)
 }

@@ -10,6 +10,7 @@ use crate::error::{At, Field, InitError, Op, Reason, Step};
 use crate::json::{self, JStr, Kind, Value};
 use crate::mounts;
 use crate::names::Names;
+use crate::sys;
 
 const STEP: Step = Step::Decode;
 
@@ -97,6 +98,14 @@ pub struct Process<'a> {
     pub terminal: bool,
     /// `consoleSize` (rows, columns), if given.
     pub console_size: Option<(u16, u16)>,
+    /// `apparmorProfile`, if given and not empty.
+    pub apparmor_profile: Option<JStr<'a>>,
+    /// `selinuxLabel`, if given and not empty.
+    pub selinux_label: Option<JStr<'a>>,
+    /// `scheduler` (checked; [`scheduler`] makes the `sched_setattr` argument of it).
+    pub scheduler: Option<Value<'a>>,
+    /// `ioPriority` as the kernel's `ioprio` value.
+    pub io_priority: Option<u32>,
 }
 
 /// `process.rlimits[].type` names, index = the resource number.
@@ -123,21 +132,15 @@ pub const RLIMITS: Names = crate::names![
 pub fn rlimit(v: Value<'_>, i: usize) -> Result<(usize, u64, u64), InitError> {
     expect_kind(v, Kind::Object, At::item(Field::ProcessRlimitsItem, i))?;
     let at_type = At::item(Field::ProcessRlimitsType, i);
-    let t = string(
-        member(v, "type").ok_or_else(|| InitError::invalid(STEP, at_type, Reason::Missing))?,
+    let resource = name_index(
+        required(v, "type", at_type)?,
+        RLIMITS,
         at_type,
+        Reason::UnknownRlimitType,
     )?;
-    let resource = RLIMITS
-        .iter()
-        .position(|n| t.eq_str(n))
-        .ok_or_else(|| InitError::invalid(STEP, at_type, Reason::UnknownRlimitType))?;
     let limit = |key, at| {
         let at = At::item(at, i);
-        let v = member(v, key).ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
-        let n = v
-            .as_integer()
-            .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnInteger))?;
-        u64::try_from(n).map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRangeForA64))
+        uint64(required(v, key, at)?, at, Reason::OutOfRangeForA64)
     };
     let soft = limit("soft", Field::ProcessRlimitsSoft)?;
     let hard = limit("hard", Field::ProcessRlimitsHard)?;
@@ -148,7 +151,7 @@ pub fn rlimit(v: Value<'_>, i: usize) -> Result<(usize, u64, u64), InitError> {
             Reason::SoftLimitAboveTheHardLimit,
         ));
     }
-    Ok((resource, soft, hard))
+    Ok((resource as usize, soft, hard))
 }
 
 fn rlimits(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
@@ -260,6 +263,8 @@ pub struct Config<'a> {
     pub masked_paths: Option<Value<'a>>,
     /// The annotation `org.ocinit.pid1` is `"true"`: ocinit stays as PID 1 (a reaper).
     pub stay_pid1: bool,
+    /// `linux.personality.domain`, if given.
+    pub personality: Option<u32>,
     /// `linux.devices` (validated), if given.
     pub devices: Option<Value<'a>>,
     /// `linux.seccomp` (an object; compiled, and so checked in full, right after decode), if
@@ -612,15 +617,18 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
             ))
         }
     };
-    for (key, at) in [
-        ("apparmorProfile", Field::ProcessApparmorProfile),
-        ("selinuxLabel", Field::ProcessSelinuxLabel),
-        ("scheduler", Field::ProcessScheduler),
-        ("ioPriority", Field::ProcessIoPriority),
-        ("execCPUAffinity", Field::ProcessExecCPUAffinity),
-    ] {
-        reject_if_set(p, key, At::field(at))?;
-    }
+    reject_if_set(
+        p,
+        "execCPUAffinity",
+        At::field(Field::ProcessExecCPUAffinity),
+    )?;
+    // An empty label is no label (runc).
+    let label = |key, at| {
+        member(p, key)
+            .map(|v| string(v, At::field(at)))
+            .transpose()
+            .map(|s| s.filter(|s| !s.is_empty()))
+    };
     Ok(Process {
         args,
         env,
@@ -635,7 +643,175 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
         oom_score_adj: oom_score_adj(p)?,
         terminal,
         console_size,
+        apparmor_profile: label("apparmorProfile", Field::ProcessApparmorProfile)?,
+        selinux_label: label("selinuxLabel", Field::ProcessSelinuxLabel)?,
+        scheduler: match member(p, "scheduler") {
+            Some(s) => scheduler(s).map(|_| Some(s))?,
+            None => None,
+        },
+        io_priority: member(p, "ioPriority").map(io_priority).transpose()?,
     })
+}
+
+/// An integer field within `min..=max`.
+fn integer(v: Value<'_>, at: At, min: i64, max: i64, why: Reason) -> Result<i64, InitError> {
+    expect_kind(v, Kind::Number, at)?;
+    let n = v
+        .as_integer()
+        .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnInteger))?;
+    i64::try_from(n)
+        .ok()
+        .filter(|n| (min..=max).contains(n))
+        .ok_or_else(|| InitError::invalid(STEP, at, why))
+}
+
+/// A non-negative integer field that fits in a u64.
+fn uint64(v: Value<'_>, at: At, why: Reason) -> Result<u64, InitError> {
+    expect_kind(v, Kind::Number, at)?;
+    let n = v
+        .as_integer()
+        .ok_or_else(|| InitError::invalid(STEP, at, Reason::ExpectedAnInteger))?;
+    u64::try_from(n).map_err(|_| InitError::invalid(STEP, at, why))
+}
+
+/// The position of the name `v` in `names`; `at` names the field, `why` says it is unknown.
+fn name_index(v: Value<'_>, names: Names, at: At, why: Reason) -> Result<u32, InitError> {
+    let name = string(v, at)?;
+    names
+        .iter()
+        .position(|n| name.eq_str(n))
+        .and_then(|i| u32::try_from(i).ok())
+        .ok_or_else(|| InitError::invalid(STEP, at, why))
+}
+
+/// Member `key` of `obj`, which must be there.
+fn required<'a>(obj: Value<'a>, key: &str, at: At) -> Result<Value<'a>, InitError> {
+    member(obj, key).ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))
+}
+
+/// `process.scheduler`, checked as runc does (a known policy, nice within -20..=19, a priority
+/// only for the real-time policies; the kernel checks the rest), as `sched_setattr` takes it.
+pub fn scheduler(s: Value<'_>) -> Result<sys::SchedAttr, InitError> {
+    // Policies by number (`include/uapi/linux/sched.h`; SCHED_ISO is reserved and the kernel
+    // refuses it); flags by bit.
+    const POLICIES: Names = crate::names![
+        "SCHED_OTHER",
+        "SCHED_FIFO",
+        "SCHED_RR",
+        "SCHED_BATCH",
+        "SCHED_ISO",
+        "SCHED_IDLE",
+        "SCHED_DEADLINE",
+    ];
+    const FLAGS: Names = crate::names![
+        "SCHED_FLAG_RESET_ON_FORK",
+        "SCHED_FLAG_RECLAIM",
+        "SCHED_FLAG_DL_OVERRUN",
+        "SCHED_FLAG_KEEP_POLICY",
+        "SCHED_FLAG_KEEP_PARAMS",
+        "SCHED_FLAG_UTIL_CLAMP_MIN",
+        "SCHED_FLAG_UTIL_CLAMP_MAX",
+    ];
+    expect_kind(s, Kind::Object, At::field(Field::ProcessScheduler))?;
+    let at = At::field(Field::ProcessSchedulerPolicy);
+    let policy = name_index(
+        required(s, "policy", at)?,
+        POLICIES,
+        at,
+        Reason::UnknownSchedulingPolicy,
+    )?;
+    let mut attr = sys::SchedAttr {
+        size: 48,
+        policy,
+        flags: 0,
+        nice: 0,
+        priority: 0,
+        runtime: 0,
+        deadline: 0,
+        period: 0,
+    };
+    if let Some(v) = member(s, "nice") {
+        let n = integer(
+            v,
+            At::field(Field::ProcessSchedulerNice),
+            -20,
+            19,
+            Reason::OutOfRangeMinus20To19,
+        )?;
+        attr.nice = i32::try_from(n).unwrap_or(0);
+    }
+    if let Some(v) = member(s, "priority") {
+        let at = At::field(Field::ProcessSchedulerPriority);
+        attr.priority = uint32(v, at)?;
+        if attr.priority != 0 && !matches!(policy, 1 | 2) {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                Reason::OnlyForSCHEDFIFOAndSCHEDRR,
+            ));
+        }
+    }
+    for (key, field, slot) in [
+        ("runtime", Field::ProcessSchedulerRuntime, &mut attr.runtime),
+        (
+            "deadline",
+            Field::ProcessSchedulerDeadline,
+            &mut attr.deadline,
+        ),
+        ("period", Field::ProcessSchedulerPeriod, &mut attr.period),
+    ] {
+        if let Some(v) = member(s, key) {
+            *slot = uint64(v, At::field(field), Reason::OutOfRangeU64)?;
+        }
+    }
+    if let Some(list) = member(s, "flags") {
+        expect_kind(list, Kind::Array, At::field(Field::ProcessSchedulerFlags))?;
+        for (i, f) in list.elements().enumerate() {
+            let at = At::item(Field::ProcessSchedulerFlagsItem, i);
+            attr.flags |= 1 << name_index(f, FLAGS, at, Reason::UnknownSchedulingFlag)?;
+        }
+    }
+    Ok(attr)
+}
+
+/// `process.ioPriority` as the kernel's `ioprio` value: class << 13 | level (0..=7).
+fn io_priority(io: Value<'_>) -> Result<u32, InitError> {
+    // IOPRIO_CLASS_RT is 1.
+    const CLASSES: Names = crate::names!["IOPRIO_CLASS_RT", "IOPRIO_CLASS_BE", "IOPRIO_CLASS_IDLE"];
+    expect_kind(io, Kind::Object, At::field(Field::ProcessIoPriority))?;
+    let at = At::field(Field::ProcessIoPriorityClass);
+    let class = name_index(
+        required(io, "class", at)?,
+        CLASSES,
+        at,
+        Reason::UnknownIOPriorityClass,
+    )? + 1;
+    let level = match member(io, "priority") {
+        Some(v) => integer(
+            v,
+            At::field(Field::ProcessIoPriorityPriority),
+            0,
+            7,
+            Reason::OutOfRange0To7,
+        )?,
+        None => 0,
+    };
+    Ok(class << 13 | u32::try_from(level).unwrap_or(0))
+}
+
+/// `linux.personality.domain` (`LINUX` 0, `LINUX32` 8); `flags`, which runc ignores with a
+/// warning, are refused here rather than ignored.
+fn personality_domain(v: Value<'_>) -> Result<u32, InitError> {
+    expect_kind(v, Kind::Object, At::field(Field::LinuxPersonality))?;
+    let at = At::field(Field::LinuxPersonalityDomain);
+    let domain = name_index(
+        required(v, "domain", at)?,
+        crate::names!["LINUX", "LINUX32"],
+        at,
+        Reason::NotLINUXOrLINUX32,
+    )?;
+    reject_if_set(v, "flags", At::field(Field::LinuxPersonalityFlags))?;
+    Ok(domain * 8)
 }
 
 /// `linux.uidMappings` or `linux.gidMappings`: `{containerID, hostID, size}` objects, size > 0.
@@ -876,9 +1052,9 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         }
         found
     };
+    let personality = personality.map(personality_domain).transpose()?;
     for (v, at) in [
         (mount_label, Field::LinuxMountLabel),
-        (personality, Field::LinuxPersonality),
         (memory_policy, Field::LinuxMemoryPolicy),
         (net_devices, Field::LinuxNetDevices),
     ] {
@@ -997,6 +1173,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         readonly_paths,
         masked_paths,
         stay_pid1,
+        personality,
         root_path,
         root_readonly,
         hostname,

@@ -7,6 +7,7 @@ use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::pipe::PipeFlags;
+use rustix::process::{Pid, Signal};
 
 use crate::config::{self, Config};
 use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
@@ -32,6 +33,10 @@ pub struct Setup {
     pub keyring: Option<&'static CStr>,
     /// `_OCINIT_TYPE=exec`: run another process in a running container.
     pub exec: bool,
+    /// `_OCINIT_LISTEN_FDS`: how many of the preserved fds are listening sockets.
+    pub listen_fds: u32,
+    /// The parent-death signal the parent gave us, and the parent's pid then.
+    pub parent_death: Option<(Signal, Pid)>,
 }
 
 fn env_fd(value: &[u8]) -> Result<i32, InitError> {
@@ -59,7 +64,7 @@ impl Setup {
     pub fn from_env(env: StartupStrings) -> Result<Setup, InitError> {
         let (mut version, mut control, mut log, mut fifo, mut kind) =
             (None, None, None, None, None);
-        let (mut debug, mut preserved, mut keyring) = (false, 0u32, None);
+        let (mut debug, mut preserved, mut keyring, mut listen_fds) = (false, 0u32, None, 0u32);
         for entry_cstr in env {
             let entry = entry_cstr.to_bytes();
             let Some(eq) = entry.iter().position(|&c| c == b'=') else {
@@ -88,12 +93,18 @@ impl Setup {
                 k if k == protocol::ENV_PRESERVED_FDS.as_bytes() => {
                     preserved = env_fd(value)?.cast_unsigned();
                 }
+                k if k == protocol::ENV_LISTEN_FDS.as_bytes() => {
+                    listen_fds = env_fd(value)?.cast_unsigned();
+                }
                 _ => {}
             }
         }
         let Some(control) = control else {
             return Err(env_error(Reason::OcinitCONTROLIsNotSet));
         };
+        if listen_fds > preserved {
+            return Err(env_error(Reason::MoreListeningFdsThanPreservedOnes));
+        }
         // Take the log first, so the remaining checks can be reported there too.
         let take = |fd: i32| {
             let first = 3 + i64::from(preserved);
@@ -111,6 +122,12 @@ impl Setup {
             preserved,
             keyring,
             exec: kind == Some(b"exec".as_slice()),
+            listen_fds,
+            // The parent's choice, kept for the user process (the user switch clears it).
+            parent_death: rustix::process::parent_process_death_signal()
+                .ok()
+                .flatten()
+                .zip(rustix::process::getppid()),
         };
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
@@ -260,6 +277,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     protocol::send_simple(control, "ready", Step::Handshake)?;
     protocol::expect_reply(control, "run", Step::Handshake)?;
     setup.log().phase("keyring-handshake");
+    // Through a procfs of our own; they take effect at execve.
+    crate::lsm::apply(&config.process)?;
 
     let mut strings = process::Strings::new(strings);
     let mut argv = CStrArray::new(argv);
@@ -281,6 +300,39 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
         Some(control),
     )?;
     setup.log().phase("process");
+    if setup.listen_fds > 0 {
+        // Socket activation (crun): the process is told which fds listen, and that they are
+        // its own (the supervisor's pid, in PID-1 mode, is rewritten to the child's).
+        let pid = rustix::process::getpid().as_raw_nonzero().get();
+        for parts in [
+            [Part::S("LISTEN_FDS="), Part::U(setup.listen_fds.into())],
+            [Part::S("LISTEN_PID="), Part::I(pid.into())],
+        ] {
+            let mut entry = Line::<32>::new();
+            let _ = entry.push(&parts);
+            let bytes = [process::Part::Bytes(entry.as_bytes())];
+            process::set_env(&mut strings, &mut envp, &bytes, At::NONE)?;
+        }
+    }
+    if let Some((signal, parent)) = setup.parent_death {
+        // The PID-namespace fork never had it and the user switch cleared it: as the parent set it.
+        rustix::process::set_parent_process_death_signal(Some(signal)).ctx(
+            Step::Prctl,
+            Op::Prctl,
+            At::NONE,
+        )?;
+        // If the parent died before that, we were re-parented (runc's getppid check; in a PID
+        // namespace of our own the parent is outside it and getppid says 0).
+        let own_pid_ns =
+            config.namespaces.has(g::CLONE_NEWPID) || config.joins.set().has(g::CLONE_NEWPID);
+        if !own_pid_ns && rustix::process::getppid() != Some(parent) {
+            return Err(InitError::invalid(
+                Step::Prctl,
+                At::NONE,
+                Reason::TheParentRuntimeExited,
+            ));
+        }
+    }
     if let Some(filter) = seccomp.as_ref().filter(|_| nnp) {
         // With no_new_privs: as late as possible while the parent still listens (a notify
         // listener goes to it), as runc does.
@@ -302,7 +354,7 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     }
     if config.stay_pid1 {
         // The user process runs as our child; we stay as its reaper (docs/PID1.md).
-        return Err(crate::pid1::stay(path, &argv, &envp));
+        return Err(crate::pid1::stay(path, &argv, &mut envp, &mut strings));
     }
     // The control channel closes on a successful exec: EOF without an error frame tells the
     // parent the user process runs.
@@ -389,6 +441,8 @@ pub fn prepare_process<'s>(
     let p = &config.process;
     // Before anything else of the process, so nothing later can gain privileges.
     caps::no_new_privileges(p)?;
+    // Before seccomp and the capability drop.
+    process::scheduling(config)?;
     process::umask(p);
     // As the runtime's root first; a permission failure is retried as the user below.
     let cwd_entered = process::chdir(p, false)?;

@@ -47,6 +47,8 @@ pub enum Step {
     Hostname,
     /// The `ready` → `run` exchange with the parent.
     Handshake,
+    /// `process.apparmorProfile` and `process.selinuxLabel`.
+    Lsm,
     /// `process.user.umask`.
     Umask,
     /// `process.cwd`.
@@ -57,6 +59,12 @@ pub enum Step {
     OomScoreAdj,
     /// `process.noNewPrivileges` and other prctl settings.
     Prctl,
+    /// `process.scheduler`.
+    Scheduler,
+    /// `process.ioPriority`.
+    IoPriority,
+    /// `linux.personality`.
+    Personality,
     /// `process.rlimits`.
     Rlimits,
     /// `process.capabilities`.
@@ -101,11 +109,15 @@ impl Step {
             "console",
             "hostname",
             "handshake",
+            "lsm",
             "umask",
             "cwd",
             "user",
             "oom-score-adj",
             "prctl",
+            "scheduler",
+            "io-priority",
+            "personality",
             "rlimits",
             "capabilities",
             "seccomp",
@@ -215,6 +227,12 @@ pub enum Op {
     Setsid,
     /// `dup3`.
     Dup,
+    /// `sched_setattr`.
+    SchedSetattr,
+    /// `ioprio_set`.
+    IoprioSet,
+    /// `personality`.
+    Personality,
 }
 
 impl Op {
@@ -267,8 +285,11 @@ impl Op {
             "ioctl",
             "setsid",
             "dup3",
+            "sched_setattr",
+            "ioprio_set",
+            "personality",
         ];
-        const { assert!(NAMES.count() == Op::Dup as usize + 1) };
+        const { assert!(NAMES.count() == Op::Personality as usize + 1) };
         NAMES.iter().nth(self as usize).unwrap_or_default()
     }
 }
@@ -458,11 +479,15 @@ mod tests {
             (Step::Console, "console"),
             (Step::Hostname, "hostname"),
             (Step::Handshake, "handshake"),
+            (Step::Lsm, "lsm"),
             (Step::Umask, "umask"),
             (Step::Cwd, "cwd"),
             (Step::User, "user"),
             (Step::OomScoreAdj, "oom-score-adj"),
             (Step::Prctl, "prctl"),
+            (Step::Scheduler, "scheduler"),
+            (Step::IoPriority, "io-priority"),
+            (Step::Personality, "personality"),
             (Step::Rlimits, "rlimits"),
             (Step::Capabilities, "capabilities"),
             (Step::Seccomp, "seccomp"),
@@ -524,8 +549,11 @@ mod tests {
             (Op::Ioctl, "ioctl"),
             (Op::Setsid, "setsid"),
             (Op::Dup, "dup3"),
+            (Op::SchedSetattr, "sched_setattr"),
+            (Op::IoprioSet, "ioprio_set"),
+            (Op::Personality, "personality"),
         ];
-        assert_eq!(ops.len(), Op::Dup as usize + 1);
+        assert_eq!(ops.len(), Op::Personality as usize + 1);
         for (i, (op, name)) in ops.into_iter().enumerate() {
             assert_eq!((op as usize, op.name()), (i, name));
         }

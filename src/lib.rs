@@ -16,6 +16,7 @@ pub mod entry;
 pub mod error;
 pub mod json;
 pub mod keyring;
+pub mod lsm;
 pub mod mounts;
 pub mod names;
 pub mod paths;

@@ -517,20 +517,28 @@ fn exec_child<'s>(
 
 /// Fork the user process and stay as its supervisor with no privileges left. Returns only if
 /// the fork (in the caller) or the exec (in the child) failed.
-pub fn stay(path: &CStr, argv: &CStrArray<'_>, envp: &CStrArray<'_>) -> crate::error::InitError {
-    use crate::error::{At, InitError, Op, Step};
+pub fn stay<'s>(
+    path: &CStr,
+    argv: &CStrArray<'s>,
+    envp: &mut CStrArray<'s>,
+    strings: &mut crate::process::Strings<'s>,
+) -> crate::error::InitError {
+    use crate::error::{At, Field, InitError, Op, Step};
     let (mask, signals) = match take_signals() {
         Ok(x) => x,
         Err(e) => return InitError::sys(Step::Pid1, Op::Signalfd, e, At::NONE),
     };
+    let supervisor = rustix::process::getpid();
     let child = match sys::fork() {
         Err(e) => return InitError::sys(Step::Pid1, Op::Clone, e, At::NONE),
         Ok(Forked::Child) => {
-            isolate();
-            if let Err(e) = sys::set_signal_mask(mask) {
-                return InitError::sys(Step::Pid1, Op::Sigprocmask, e, At::NONE);
-            }
-            return crate::process::exec(path, argv, envp);
+            let e = exec_child(supervisor, path, argv, envp, strings, mask);
+            return InitError::sys(
+                Step::Exec,
+                Op::Execve,
+                e,
+                At::item(Field::ProcessArgsItem, 0),
+            );
         }
         Ok(Forked::Parent(pid)) => Pid::from_raw(pid),
     };

@@ -61,8 +61,12 @@ impl<'s> Strings<'s> {
     }
 }
 
-enum Part<'j> {
+/// A piece of a string [`Strings::push`] assembles.
+#[derive(Debug, Clone, Copy)]
+pub enum Part<'j> {
+    /// A JSON string's contents, unescaped.
     Json(JStr<'j>),
+    /// Bytes as they are.
     Bytes(&'j [u8]),
 }
 
@@ -275,6 +279,36 @@ pub fn note_setgroups_policy() {
 
 /// `setgroups(additionalGids)`, `setresgid(gid)`, `setresuid(uid)`, in that order: each needs
 /// a privilege the next one drops. Single-threaded, so the thread-scoped calls cover the process.
+/// `process.scheduler`, `process.ioPriority` and `linux.personality`: before seccomp (a profile
+/// may forbid `personality`, runc #4900) and before the capability drop (a real-time policy
+/// needs CAP_SYS_NICE).
+pub fn scheduling(config: &crate::config::Config<'_>) -> Result<(), InitError> {
+    let p = &config.process;
+    if let Some(s) = p.scheduler {
+        // Checked at decode: this only builds the argument again.
+        sys::sched_setattr(&crate::config::scheduler(s)?).ctx(
+            Step::Scheduler,
+            Op::SchedSetattr,
+            At::field(Field::ProcessScheduler),
+        )?;
+    }
+    if let Some(ioprio) = p.io_priority {
+        sys::set_io_priority(ioprio).ctx(
+            Step::IoPriority,
+            Op::IoprioSet,
+            At::field(Field::ProcessIoPriority),
+        )?;
+    }
+    if let Some(domain) = config.personality {
+        sys::set_personality(domain).ctx(
+            Step::Personality,
+            Op::Personality,
+            At::field(Field::LinuxPersonality),
+        )?;
+    }
+    Ok(())
+}
+
 /// Give the user its stdio (its terminal, or the parent's pipes), as runc's
 /// `fixStdioPermissions`: a `/dev/null` (device 1:3, the host's) is never touched, and EINVAL
 /// (the user's id is not mapped where the file lives) and EPERM (rootless) leave the owner as
@@ -357,23 +391,34 @@ pub fn environment<'s>(
         let s = e
             .as_str()
             .ok_or_else(|| InitError::invalid(Step::Env, at, Reason::ExpectedAString))?;
-        let entry = strings.push(&[Part::Json(s)], Step::Env, at)?;
-        let key_len = entry
-            .to_bytes()
-            .iter()
-            .position(|&c| c == b'=')
-            .unwrap_or(0)
-            + 1;
-        let key = entry.to_bytes().get(..key_len).unwrap_or_default();
-        match (0..envp.len()).find(|&j| {
-            envp.get(j)
-                .is_some_and(|old| old.to_bytes().starts_with(key))
-        }) {
-            Some(j) => envp.replace(j, entry),
-            None => envp
-                .push(entry)
-                .map_err(|_| InitError::invalid(Step::Env, at, Reason::MoreThan4096Entries))?,
-        }
+        set_env(strings, envp, &[Part::Json(s)], at)?;
+    }
+    Ok(())
+}
+
+/// Add `KEY=value` (made of `parts`) to `envp`; an entry with the same key takes its place.
+pub fn set_env<'s>(
+    strings: &mut Strings<'s>,
+    envp: &mut CStrArray<'s>,
+    parts: &[Part<'_>],
+    at: At,
+) -> Result<(), InitError> {
+    let entry = strings.push(parts, Step::Env, at)?;
+    let key_len = entry
+        .to_bytes()
+        .iter()
+        .position(|&c| c == b'=')
+        .unwrap_or(0)
+        + 1;
+    let key = entry.to_bytes().get(..key_len).unwrap_or_default();
+    match (0..envp.len()).find(|&j| {
+        envp.get(j)
+            .is_some_and(|old| old.to_bytes().starts_with(key))
+    }) {
+        Some(j) => envp.replace(j, entry),
+        None => envp
+            .push(entry)
+            .map_err(|_| InitError::invalid(Step::Env, at, Reason::MoreThan4096Entries))?,
     }
     Ok(())
 }

@@ -29,6 +29,8 @@ pub const ENV_TYPE: &str = "_OCINIT_TYPE";
 pub const ENV_PRESERVED_FDS: &str = "_OCINIT_PRESERVED_FDS";
 /// Name of the session keyring to join (runc: `_ses.<container id>`); absent: keep the inherited one.
 pub const ENV_KEYRING: &str = "_OCINIT_KEYRING";
+/// Variable: N: the first N preserved fds are listening sockets (systemd socket activation).
+pub const ENV_LISTEN_FDS: &str = "_OCINIT_LISTEN_FDS";
 /// Largest parent → init frame after the config.
 pub const MAX_MESSAGE: usize = 4096;
 

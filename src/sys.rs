@@ -268,6 +268,53 @@ pub fn kill(pid: i32, sig: i32) -> Result<(), Errno> {
     check(unsafe { syscall6(g::__NR_kill, args) }).map(drop)
 }
 
+/// `struct sched_attr` as the kernel reads it (`SCHED_ATTR_SIZE_VER0`, 48 bytes: no
+/// utilization clamps).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(C)]
+pub struct SchedAttr {
+    /// `size_of::<SchedAttr>()`.
+    pub size: u32,
+    /// `SCHED_*`.
+    pub policy: u32,
+    /// `SCHED_FLAG_*`.
+    pub flags: u64,
+    /// For SCHED_OTHER and SCHED_BATCH.
+    pub nice: i32,
+    /// For SCHED_FIFO and SCHED_RR.
+    pub priority: u32,
+    /// For SCHED_DEADLINE, in nanoseconds.
+    pub runtime: u64,
+    /// For SCHED_DEADLINE, in nanoseconds.
+    pub deadline: u64,
+    /// For SCHED_DEADLINE, in nanoseconds.
+    pub period: u64,
+}
+
+const _: () = assert!(size_of::<SchedAttr>() == 48);
+
+/// `sched_setattr(0, attr, 0)`—This thread's scheduling policy and parameters.
+pub fn sched_setattr(attr: &SchedAttr) -> Result<(), Errno> {
+    let args = [0, (&raw const *attr) as usize, 0, 0, 0, 0];
+    // SAFETY: `attr` is borrowed for the call; the kernel reads `attr.size` (48) bytes of it.
+    check(unsafe { syscall6(g::__NR_sched_setattr, args) }).map(drop)
+}
+
+/// `ioprio_set(IOPRIO_WHO_PROCESS, 0, ioprio)`—This thread's I/O priority.
+pub fn set_io_priority(ioprio: u32) -> Result<(), Errno> {
+    let args = [1, 0, ioprio as usize, 0, 0, 0];
+    // SAFETY: ioprio_set takes no pointers.
+    check(unsafe { syscall6(g::__NR_ioprio_set, args) }).map(drop)
+}
+
+/// `personality(persona)`—The execution domain the next `execve` runs in (LINUX32: `uname -m`
+/// says i686).
+pub fn set_personality(persona: u32) -> Result<(), Errno> {
+    let args = [persona as usize, 0, 0, 0, 0, 0];
+    // SAFETY: personality takes no pointers.
+    check(unsafe { syscall6(g::__NR_personality, args) }).map(drop)
+}
+
 /// `close_range(first, last, 0)`—Close every descriptor in `first..=last`.
 pub fn close_range(first: u32, last: u32) -> Result<(), Errno> {
     // SAFETY: close_range takes no pointers.

@@ -112,23 +112,16 @@ pub fn validate(map: Option<Value<'_>>, ns: Namespaces) -> Result<Option<Value<'
     Ok(Some(map))
 }
 
-/// A procfs of our own, not reachable from any path.
-fn private_procfs() -> Result<OwnedFd, InitError> {
-    let at = At::field(Field::LinuxSysctl);
-    let fs = rustix::mount::fsopen(c"proc", FsOpenFlags::FSOPEN_CLOEXEC).ctx(
-        Step::Sysctl,
-        Op::Mount,
-        at,
-    )?;
-    rustix::mount::fsconfig_create(&fs).ctx(Step::Sysctl, Op::Mount, at)?;
+/// A procfs of our own, not reachable from any path: what the container mounted on /proc
+/// (or over its files) cannot redirect a write (CVE-2019-16884, CVE-2025-52881).
+pub fn private_procfs(step: Step, at: At) -> Result<OwnedFd, InitError> {
+    let fs =
+        rustix::mount::fsopen(c"proc", FsOpenFlags::FSOPEN_CLOEXEC).ctx(step, Op::Mount, at)?;
+    rustix::mount::fsconfig_create(&fs).ctx(step, Op::Mount, at)?;
     let attrs = MountAttrFlags::MOUNT_ATTR_NOSUID
         | MountAttrFlags::MOUNT_ATTR_NODEV
         | MountAttrFlags::MOUNT_ATTR_NOEXEC;
-    rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs).ctx(
-        Step::Sysctl,
-        Op::Mount,
-        at,
-    )
+    rustix::mount::fsmount(&fs, FsMountFlags::FSMOUNT_CLOEXEC, attrs).ctx(step, Op::Mount, at)
 }
 
 /// Write every `linux.sysctl` entry (in the container's namespaces, after the pivot).
@@ -136,7 +129,7 @@ pub fn apply(sysctl: Option<Value<'_>>) -> Result<(), InitError> {
     let Some(map) = sysctl.filter(|m| m.members().next().is_some()) else {
         return Ok(());
     };
-    let proc = private_procfs()?;
+    let proc = private_procfs(Step::Sysctl, At::field(Field::LinuxSysctl))?;
     for (i, (key, value)) in map.members().enumerate() {
         let at = At::item(Field::LinuxSysctlItem, i);
         let mut buf = [0u8; 256];

@@ -153,11 +153,12 @@ fn joining_seccomp_and_exec_report_the_injected_errno() {
             "init failed at linux.seccomp: seccomp: Invalid argument",
         ),
         (
-            // The first prctl names the process (best effort); the second makes it
-            // non-dumpable before joining (CVE-2016-9962): not optional.
+            // The first prctl names the process (best effort), the second reads the
+            // parent-death signal; the third makes it non-dumpable before joining
+            // (CVE-2016-9962): not optional.
             "prctl",
             "EPERM",
-            2,
+            3,
             "init failed at linux.namespaces: prctl: Operation not permitted",
         ),
         (

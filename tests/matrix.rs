@@ -427,13 +427,18 @@ fn cases() -> Vec<Case> {
         ),
         case(
             "apparmor",
-            with_process(r#""apparmorProfile":"x""#),
-            decode_error("process.apparmorProfile", NS),
+            with_process(r#""apparmorProfile":7"#),
+            decode_error("process.apparmorProfile", "expected a string"),
         ),
         case(
             "scheduler",
-            with_process(r#""scheduler":{"policy":"SCHED_OTHER"}"#),
-            decode_error("process.scheduler", NS),
+            with_process(r#""scheduler":{"policy":"SCHED_OTHER","nice":-21}"#),
+            decode_error("process.scheduler.nice", "out of range (-20 to 19)"),
+        ),
+        case(
+            "io-priority",
+            with_process(r#""ioPriority":{"class":"IOPRIO_CLASS_RT","priority":"high"}"#),
+            decode_error("process.ioPriority.priority", "expected a number"),
         ),
         // Hostname, mounts.
         case(

@@ -331,3 +331,275 @@ fn exec_failure_after_the_fifo_is_one_clear_line() {
         "ocinit: exec: process.args[0]: execve: no such file or directory\n"
     );
 }
+
+/// `process.scheduler`, `process.ioPriority` and `linux.personality`, read back from inside.
+#[test]
+fn scheduler_io_priority_and_personality() {
+    if !root_or_skip("scheduler_io_priority_and_personality") {
+        return;
+    }
+    let b = Bundle::new("sched");
+    // /proc/self/stat: field 19 is nice, 40 the real-time priority, 41 the policy.
+    let script = "cut -d' ' -f19,40,41 /proc/self/stat; ionice; uname -m";
+    let run = |process_extra: &str, extra: &str| {
+        let o = b.run(&b.config(&["sh", "-c", script], process_extra, extra));
+        assert!(o.status.success(), "{process_extra}: {}", stderr(&o));
+        stdout(&o)
+    };
+    let linux32 = r#""personality":{"domain":"LINUX32"},"namespaces""#;
+    assert_eq!(
+        run(
+            r#","scheduler":{"policy":"SCHED_BATCH","nice":7},"ioPriority":{"class":"IOPRIO_CLASS_BE","priority":6}"#,
+            ""
+        ),
+        "7 0 3\nbest-effort: prio 6\nx86_64\n"
+    );
+    let config = b
+        .config(
+            &["sh", "-c", script],
+            r#","scheduler":{"policy":"SCHED_FIFO","priority":10,"flags":["SCHED_FLAG_RESET_ON_FORK"]},"ioPriority":{"class":"IOPRIO_CLASS_IDLE"}"#,
+            "",
+        )
+        .replacen(r#""namespaces""#, linux32, 1);
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The shell runs SCHED_FIFO; its children reset to SCHED_OTHER (RESET_ON_FORK).
+    assert_eq!(stdout(&o), "0 0 0\nidle\ni686\n");
+    let o = b.run(&b.config(
+        &["sh", "-c", "read -r a b c d e f g h i j k l m n o p q r s t u v w x y z aa ab ac ad ae af ag ah ai aj ak al am an ao rest < /proc/self/stat; echo $an $ao"],
+        r#","scheduler":{"policy":"SCHED_FIFO","priority":10}"#,
+        "",
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "10 1\n", "the process itself is SCHED_FIFO 10");
+}
+
+/// Each bad scheduling value is named, and nothing runs.
+#[test]
+fn bad_scheduling_values_are_named() {
+    if !root_or_skip("bad_scheduling_values_are_named") {
+        return;
+    }
+    let b = Bundle::new("badsched");
+    for (process_extra, linux_extra, expected) in [
+        (
+            r#","scheduler":{"nice":1}"#,
+            "",
+            "process.scheduler.policy: validate: missing",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_FAST"}"#,
+            "",
+            "process.scheduler.policy (SCHED_FAST): validate: unknown scheduling policy",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_OTHER","nice":20}"#,
+            "",
+            "process.scheduler.nice (20): validate: out of range (-20 to 19)",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_OTHER","priority":5}"#,
+            "",
+            "process.scheduler.priority (5): validate: only for SCHED_FIFO and SCHED_RR",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_OTHER","flags":["SCHED_FLAG_FAST"]}"#,
+            "",
+            "process.scheduler.flags[0] (SCHED_FLAG_FAST): validate: unknown scheduling flag",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_DEADLINE","runtime":-1}"#,
+            "",
+            "process.scheduler.runtime (-1): validate: out of range for a 64-bit unsigned number",
+        ),
+        // The kernel's own checks: SCHED_ISO is reserved, a FIFO priority is 1..99.
+        (
+            r#","scheduler":{"policy":"SCHED_ISO"}"#,
+            "",
+            "process.scheduler: sched_setattr: Invalid argument",
+        ),
+        (
+            r#","scheduler":{"policy":"SCHED_FIFO","priority":100}"#,
+            "",
+            "process.scheduler: sched_setattr: Invalid argument",
+        ),
+        (
+            r#","ioPriority":{"class":"IOPRIO_CLASS_FAST"}"#,
+            "",
+            "process.ioPriority.class (IOPRIO_CLASS_FAST): validate: unknown I/O priority class",
+        ),
+        (
+            r#","ioPriority":{"class":"IOPRIO_CLASS_BE","priority":8}"#,
+            "",
+            "process.ioPriority.priority (8): validate: out of range (0 to 7)",
+        ),
+        (
+            "",
+            r#""personality":{"domain":"LINUX64"},"#,
+            "linux.personality.domain (LINUX64): validate: not LINUX or LINUX32",
+        ),
+        (
+            "",
+            r#""personality":{"domain":"LINUX","flags":["ADDR_NO_RANDOMIZE"]},"#,
+            "linux.personality.flags: validate: not supported by this version of ocinit",
+        ),
+    ] {
+        let config = b
+            .config(&["sh", "-c", "touch /out/ran"], process_extra, "")
+            .replacen(
+                r#""namespaces""#,
+                &format!(r#"{linux_extra}"namespaces""#),
+                1,
+            );
+        let o = b.run(&config);
+        assert!(!o.status.success(), "{expected}: ran");
+        assert!(stderr(&o).contains(expected), "{expected}: {}", stderr(&o));
+    }
+    assert!(!b.out("ran").exists());
+}
+
+/// AppArmor and SELinux labels: this kernel has neither LSM enabled, so a label is a clear
+/// error (never a process running unlabeled), and an empty one is no label.
+#[test]
+fn lsm_labels_fail_clearly_without_the_lsm() {
+    if !root_or_skip("lsm_labels_fail_clearly_without_the_lsm") {
+        return;
+    }
+    let apparmor = std::path::Path::new("/sys/module/apparmor/parameters/enabled");
+    if std::fs::read_to_string(apparmor).is_ok_and(|s| s.starts_with('Y')) {
+        eprintln!("SKIP: AppArmor is enabled on this kernel; this test covers kernels without it");
+        return;
+    }
+    let b = Bundle::new("lsm");
+    let o = b.run(&b.config(
+        &["sh", "-c", "touch /out/ran"],
+        r#","apparmorProfile":"","selinuxLabel":"""#,
+        "",
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(b.out("ran").exists());
+    std::fs::remove_file(b.out("ran")).expect("rm");
+    for (extra, expected) in [
+        (
+            r#","apparmorProfile":"docker-default""#,
+            "process.apparmorProfile (docker-default): open: No such file or directory \
+             (AppArmor is not enabled on this kernel)",
+        ),
+        (
+            r#","selinuxLabel":"system_u:system_r:container_t:s0""#,
+            "process.selinuxLabel (system_u:system_r:container_t:s0): write: Invalid argument \
+             (SELinux is not enabled on this kernel)",
+        ),
+        (
+            r#","apparmorProfile":7"#,
+            "process.apparmorProfile (7): validate: expected a string",
+        ),
+    ] {
+        let o = b.run(&b.config(&["sh", "-c", "touch /out/ran"], extra, ""));
+        assert!(!o.status.success(), "{extra}: ran");
+        assert!(stderr(&o).contains(expected), "{extra}: {}", stderr(&o));
+        assert!(!b.out("ran").exists(), "{extra}: the process ran");
+    }
+}
+
+/// A parent-death signal the parent gave the init survives the user switch (which clears it)
+/// and the PID-namespace fork (which never had it): the process dies with its parent.
+#[test]
+fn parent_death_signal_reaches_the_user_process() {
+    if !root_or_skip("parent_death_signal_reaches_the_user_process") {
+        return;
+    }
+    let b = Bundle::new("pdeath");
+    for pid_ns in [false, true] {
+        let mut config = b.config(&["sleep", "30"], r#","user":{"uid":1000,"gid":1000}"#, "");
+        if !pid_ns {
+            config = config.replacen(r#"{"type":"pid"},"#, "", 1);
+        }
+        let file = b.dir.join("config.json");
+        std::fs::write(&file, &config).expect("write");
+        // With the signal the process dies with the raw parent; without it (the control) it
+        // outlives it.
+        for signal in ["9", "0"] {
+            let o = std::process::Command::new("python3")
+                .arg(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/raw_parent.py"))
+                .arg(common::bin("ocinit"))
+                .arg("frame")
+                .arg(&file)
+                .env("RAW_PARENT_PDEATHSIG", signal)
+                .env("RAW_PARENT_EXIT_AT_EOF", "1")
+                .current_dir(&b.dir)
+                .output()
+                .expect("python3");
+            let out = stdout(&o);
+            let pid = out
+                .lines()
+                .find_map(|l| {
+                    l.strip_prefix(r#"{"pid": "#)
+                        .and_then(|r| r.split(',').next())
+                        .or_else(|| l.strip_prefix("init "))
+                        .filter(|_| pid_ns == l.starts_with('{') || !pid_ns)
+                })
+                .and_then(|p| p.trim().parse::<i32>().ok())
+                .unwrap_or_else(|| panic!("no pid in {out}{}", stderr(&o)));
+            let alive = || {
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+                    .is_ok_and(|s| !s.contains(") Z "))
+            };
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+            while alive() && std::time::Instant::now() < deadline && signal != "0" {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            if signal == "0" {
+                std::thread::sleep(std::time::Duration::from_millis(300));
+                assert!(
+                    alive(),
+                    "pid_ns={pid_ns}: the control died without a signal"
+                );
+                let _ = std::process::Command::new("kill")
+                    .args(["-9", &pid.to_string()])
+                    .status();
+            } else {
+                assert!(
+                    !alive(),
+                    "pid_ns={pid_ns}: the process outlived its parent:\n{out}"
+                );
+            }
+        }
+    }
+}
+
+/// Socket activation: `LISTEN_FDS`/`LISTEN_PID` meant for ocirun reach the process, with the
+/// sockets as its first preserved fds and `LISTEN_PID` naming it (PID 2 when ocinit stays PID 1).
+#[test]
+fn socket_activation_fds_reach_the_process() {
+    if !root_or_skip("socket_activation_fds_reach_the_process") {
+        return;
+    }
+    let b = Bundle::new("listen");
+    let script = "echo $LISTEN_FDS $LISTEN_PID; ls /proc/self/fd";
+    for (annotations, pid) in [
+        ("", "1"),
+        (r#","annotations":{"org.ocinit.pid1":"true"}"#, "2"),
+    ] {
+        b.write_config(&b.config(&["sh", "-c", script], "", annotations));
+        let mut cmd = vec!["sh".into(), "-c".into()];
+        cmd.push(r#"exec 3</dev/null; LISTEN_FDS=1 LISTEN_PID=$$ exec "$@""#.to_string());
+        cmd.push("sh".into());
+        cmd.extend(
+            b.run_command()
+                .into_iter()
+                .map(|s| s.to_string_lossy().into_owned()),
+        );
+        let o = std::process::Command::new(&cmd[0])
+            .args(&cmd[1..])
+            .output()
+            .expect("sh");
+        assert!(o.status.success(), "{}", stderr(&o));
+        // 3 is the socket, 4 the directory ls reads.
+        assert_eq!(
+            stdout(&o),
+            format!("1 {pid}\n0\n1\n2\n3\n4\n"),
+            "{annotations}"
+        );
+    }
+}

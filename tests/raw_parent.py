@@ -11,7 +11,11 @@ usage: raw_parent.py OCINIT MODE [ARG...]
   die FILE TYPE          send FILE as the config, then die (no reply, no cleanup) when the init
                          sends a TYPE message (`start`: right after spawning, before the config)
 Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal).
+RAW_PARENT_PDEATHSIG=N gives the init parent-death signal N (prctl in the child before exec);
+RAW_PARENT_EXIT_AT_EOF=1 prints `init PID` and exits at once when the control channel closes
+(the user process runs), instead of waiting for the init; the init's stdout and stderr are then /dev/null.
 """
+import ctypes
 import json
 import os
 import socket
@@ -44,8 +48,18 @@ def main():
     # RAW_PARENT_TYPE=exec: the init type for a process in a running container.
     if os.environ.get("RAW_PARENT_TYPE"):
         env["_OCINIT_TYPE"] = os.environ["RAW_PARENT_TYPE"]
+    pdeathsig = int(os.environ.get("RAW_PARENT_PDEATHSIG", "0"))
+
+    def give_pdeathsig():
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0)
+
     proc = subprocess.Popen([init], env=env, pass_fds=[child.fileno()], cwd=os.getcwd(),
-                            stdin=subprocess.DEVNULL)
+                            stdin=subprocess.DEVNULL,
+                            # A process that outlives us must not hold our caller's pipes.
+                            stdout=subprocess.DEVNULL if os.environ.get("RAW_PARENT_EXIT_AT_EOF") else None,
+                            stderr=subprocess.DEVNULL if os.environ.get("RAW_PARENT_EXIT_AT_EOF") else None,
+                            preexec_fn=give_pdeathsig if pdeathsig else None)
     child.close()
     reply = b'{"type":"run"}'
     if mode == "eof":
@@ -89,6 +103,9 @@ def main():
             # RAW_PARENT_DELAY_RUN=SECONDS holds the reply back (tests widen a window with it).
             time.sleep(float(os.environ.get("RAW_PARENT_DELAY_RUN", "0")))
             parent.sendall(frame(reply))
+    if os.environ.get("RAW_PARENT_EXIT_AT_EOF"):
+        print("init", proc.pid, flush=True)
+        os._exit(0)
     print("exit", proc.wait(timeout=10), flush=True)
 
 

@@ -177,6 +177,7 @@ pub fn exec(g: &Global, id: &str, o: &Opts) -> Result<u8> {
         debug: g.debug,
         keyring: Some(format!("_ses.{id}")),
         init_type: "exec",
+        listen_fds: 0,
     };
     let mut spawned =
         Spawned::start(launch).map_err(|e| format!("spawning {}: {e}", init.display()))?;

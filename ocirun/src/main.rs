@@ -305,12 +305,14 @@ fn create_container(g: &Global, id: &str, o: &Opts, with_fifo: bool) -> Result<C
     } else {
         None
     };
+    let listen_fds = protocol::listen_fds();
     let launch = Launch {
         init: &init,
         bundle: &bundle,
         config: &config_bytes,
         fifo,
-        preserved_fds: o.preserve_fds,
+        preserved_fds: listen_fds + o.preserve_fds,
+        listen_fds,
         debug: g.debug,
         // A session keyring of its own, named so that `exec` can join it (runc's `_ses.<id>`).
         keyring: (!o.no_new_keyring).then(|| format!("_ses.{id}")),

@@ -38,6 +38,9 @@ pub struct Launch<'a> {
     pub keyring: Option<String>,
     /// `_OCINIT_TYPE`: `standard` (create a container) or `exec` (a process in a running one).
     pub init_type: &'static str,
+    /// The first `listen_fds` of the preserved fds are listening sockets handed to us by
+    /// systemd socket activation (`LISTEN_FDS`).
+    pub listen_fds: u32,
 }
 
 /// A message from the init.
@@ -133,6 +136,7 @@ impl Spawned {
                 if launch.debug { "debug" } else { "info" },
             )
             .env("_OCINIT_PRESERVED_FDS", launch.preserved_fds.to_string())
+            .env("_OCINIT_LISTEN_FDS", launch.listen_fds.to_string())
             .current_dir(launch.bundle);
         if let Some(name) = &launch.keyring {
             cmd.env("_OCINIT_KEYRING", name);
@@ -318,6 +322,18 @@ impl Spawned {
             }
         })
     }
+}
+
+/// Socket activation (`sd_listen_fds`): `LISTEN_FDS=N` with `LISTEN_PID` naming us means fds
+/// 3..3+N are listening sockets meant for us; they go to the container first, its preserved
+/// fds after them (runc, crun).
+pub fn listen_fds() -> u32 {
+    let ours = std::env::var("LISTEN_PID").ok() == Some(std::process::id().to_string());
+    std::env::var("LISTEN_FDS")
+        .ok()
+        .filter(|_| ours)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
 }
 
 /// Send a pty master to the receiver listening at `--console-socket` (runc's way: the fd as

@@ -270,15 +270,18 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     // In the process that will exec (after the PID-namespace fork), before the user switch.
     let user_ns =
         config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);
+    // Through a procfs of our own; they take effect at execve. The SELinux key label before
+    // the keyring is created.
+    crate::lsm::apply(&config.process)?;
     // The container's ring, by name; `exec` leaves its permissions as the container set them.
     crate::keyring::join(setup.keyring, user_ns, !setup.exec, &setup.log())?;
+    // Before `ready`, as runc orders them.
+    process_settings(&config)?;
 
     // The parent may act on the container now (cgroups, network, hooks); it says when to go on.
     protocol::send_simple(control, "ready", Step::Handshake)?;
     protocol::expect_reply(control, "run", Step::Handshake)?;
     setup.log().phase("keyring-handshake");
-    // Through a procfs of our own; they take effect at execve.
-    crate::lsm::apply(&config.process)?;
 
     let mut strings = process::Strings::new(strings);
     let mut argv = CStrArray::new(argv);
@@ -428,7 +431,17 @@ pub fn build_container(
     Ok(true)
 }
 
-/// umask, cwd, environment, arguments, user; returns the executable `args[0]` resolves to.
+/// no_new_privs, scheduling, umask: what runc sets before it tells the parent it is ready.
+pub fn process_settings(config: &Config<'_>) -> Result<(), InitError> {
+    // Before anything else of the process, so nothing later can gain privileges.
+    caps::no_new_privileges(&config.process)?;
+    // Before seccomp and the capability drop.
+    process::scheduling(config)?;
+    process::umask(&config.process);
+    Ok(())
+}
+
+/// cwd, environment, arguments, user; returns the executable `args[0]` resolves to.
 pub fn prepare_process<'s>(
     config: &Config<'_>,
     log: &Log<'_>,
@@ -439,11 +452,6 @@ pub fn prepare_process<'s>(
     control: Option<BorrowedFd<'_>>,
 ) -> Result<&'s CStr, InitError> {
     let p = &config.process;
-    // Before anything else of the process, so nothing later can gain privileges.
-    caps::no_new_privileges(p)?;
-    // Before seccomp and the capability drop.
-    process::scheduling(config)?;
-    process::umask(p);
     // As the runtime's root first; a permission failure is retried as the user below.
     let cwd_entered = process::chdir(p, false)?;
     process::environment(p, strings, envp)?;

@@ -38,6 +38,8 @@ pub fn apply(p: &Process<'_>) -> Result<(), InitError> {
     if let Some(label) = p.selinux_label {
         let at = At::field(Field::ProcessSelinuxLabel);
         let off = Reason::SELinuxIsNotEnabledOnThisKernel;
+        // The session keyring, joined next, gets the process's label too (runc).
+        write(&proc, c"thread-self/attr/keycreate", b"", label, at, off)?;
         write(&proc, c"thread-self/attr/exec", b"", label, at, off)?;
     }
     Ok(())

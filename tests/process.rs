@@ -81,11 +81,11 @@ fn no_new_privileges_rlimits_and_oom_score_adj() {
         return;
     }
     let b = Bundle::new("limits");
-    let extra = r#","noNewPrivileges":true,"oomScoreAdj":500,
+    let extra = r#","noNewPrivileges":true,"oomScoreAdj":500,"user":{"uid":0,"gid":0,"umask":23},
         "rlimits":[{"type":"RLIMIT_NOFILE","soft":1024,"hard":2048},{"type":"RLIMIT_CORE","soft":0,"hard":0},
                    {"type":"RLIMIT_NPROC","soft":500,"hard":1000},
                    {"type":"RLIMIT_CPU","soft":18446744073709551615,"hard":18446744073709551615}]"#;
-    let script = "grep NoNewPrivs /proc/self/status; cat /proc/self/oom_score_adj; grep -E 'cpu time|open files|core file|processes' /proc/self/limits";
+    let script = "grep -E 'NoNewPrivs|Umask' /proc/self/status; cat /proc/self/oom_score_adj; grep -E 'cpu time|open files|core file|processes' /proc/self/limits";
     let o = b.run(&b.config(&["sh", "-c", script], extra, ""));
     assert!(o.status.success(), "{}", stderr(&o));
     let out: Vec<String> = stdout(&o)
@@ -95,6 +95,7 @@ fn no_new_privileges_rlimits_and_oom_score_adj() {
     assert_eq!(
         out,
         [
+            "Umask: 0027",
             "NoNewPrivs: 1",
             "500",
             "Max cpu time unlimited unlimited seconds",

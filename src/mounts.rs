@@ -467,13 +467,79 @@ pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError>
     Ok(dev_bound)
 }
 
+/// Files inside `/proc` that may be mounted over (what lxcfs emulates; runc's
+/// `checkProcMount`).
+const PROC_FILES: Names = crate::names![
+    "/proc/cpuinfo",
+    "/proc/diskstats",
+    "/proc/meminfo",
+    "/proc/stat",
+    "/proc/swaps",
+    "/proc/uptime",
+    "/proc/loadavg",
+    "/proc/slabinfo",
+    "/proc/sys/kernel/ns_last_pid",
+    "/proc/sys/crypto/fips_enabled",
+];
+
+/// runc's `checkProcMount` for every mount but proc and sysfs: nothing may hide the
+/// container's `/proc` but a procfs (`source_on_proc`), and nothing inside it but the
+/// [`PROC_FILES`] (CVE-2019-16884: labels written to a fake `/proc/self/attr` are lost). Inside
+/// means below `/proc` by name, or, for a bind, a target on a procfs however it was reached.
+fn check_proc(
+    destination: &CPath,
+    target_on_proc: bool,
+    source_on_proc: bool,
+    at: At,
+) -> Result<(), InitError> {
+    let path = destination.bytes();
+    let path = path.strip_suffix(b"/").unwrap_or(path);
+    if path == b"/proc" {
+        return if source_on_proc {
+            Ok(())
+        } else {
+            Err(InitError::invalid(
+                STEP,
+                at,
+                Reason::OnlyAProcfsMayBeMountedOnProc,
+            ))
+        };
+    }
+    if (path.starts_with(b"/proc/") || target_on_proc)
+        && !PROC_FILES.iter().any(|f| f.as_bytes() == path)
+    {
+        return Err(InitError::invalid(
+            STEP,
+            at,
+            Reason::InsideProcOnlyRuncsListOfFiles,
+        ));
+    }
+    Ok(())
+}
+
+fn on_procfs(fd: BorrowedFd<'_>) -> bool {
+    rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type == i64::from(g::PROC_SUPER_MAGIC))
+}
+
 fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {
     let at_source = At::item(Field::MountsSource, m.index);
     let source = CPath::decode(m.source.unwrap_or(JStr::EMPTY), STEP, at_source)?;
-    let stat = rustix::fs::stat(source.as_cstr()).ctx(STEP, Op::Open, at_source)?;
+    let source_fd = rustix::fs::open(
+        source.as_cstr(),
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .ctx(STEP, Op::Open, at_source)?;
+    let stat = rustix::fs::fstat(&source_fd).ctx(STEP, Op::Open, at_source)?;
     let is_dir =
         rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
     let target = create_in_root(root, destination.bytes(), !is_dir).ctx(STEP, Op::Open, m.at())?;
+    check_proc(
+        destination,
+        on_procfs(target.as_fd()),
+        on_procfs(source_fd.as_fd()),
+        m.at(),
+    )?;
     let o = &m.options;
     mount_at(
         source.as_cstr(),
@@ -488,13 +554,24 @@ fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), 
     let other = o.flags & !(g::MS_BIND | g::MS_REC | g::MS_REMOUNT);
     if other != 0 || o.cleared != 0 {
         let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
-        mount_at(
-            c"",
-            top.as_fd(),
-            c"",
-            other | g::MS_BIND | g::MS_REMOUNT,
-            None,
-        )
+        let remount = |extra| {
+            mount_at(
+                c"",
+                top.as_fd(),
+                c"",
+                other | extra | g::MS_BIND | g::MS_REMOUNT,
+                None,
+            )
+        };
+        match remount(0) {
+            // In a user namespace the source's flags may be locked (nosuid, nodev, noexec, the
+            // atime ones, ro): a remount must keep them (runc).
+            Err(Errno::PERM) => {
+                let locked = rustix::fs::fstatvfs(&top).ctx(STEP, Op::Statfs, m.at())?;
+                remount(crate::paths::mount_flags(locked.f_flag))
+            }
+            r => r,
+        }
         .ctx(STEP, Op::Mount, m.at())
         .map_err(|e| e.because(Reason::BindRemount))?;
     }
@@ -528,23 +605,36 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
             ResolveFlags::IN_ROOT | ResolveFlags::NO_SYMLINKS,
         )
     };
+    if !strict {
+        check_proc(destination, false, false, m.at())?;
+    }
     let target = match strict.then(open_strict) {
         Some(Ok(fd)) => fd,
         Some(Err(e)) if !matches!(e, Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {
             return Err(InitError::sys(STEP, Op::Open, e, m.at()));
         }
         // Missing (created now), or not a real directory (the second look says so).
-        _ => {
-            let created =
-                create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
-            if strict {
-                open_strict().map_err(|e| {
-                    InitError::sys(STEP, Op::Open, e, m.at()).because(Reason::ProcAndSysfsNeedAReal)
-                })?
-            } else {
-                created
-            }
+        Some(_) => {
+            create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
+            open_strict().map_err(|e| {
+                InitError::sys(STEP, Op::Open, e, m.at()).because(Reason::ProcAndSysfsNeedAReal)
+            })?
         }
+        None => match open_in_root(root, destination.bytes()) {
+            Ok(existing) => {
+                if fs_type.bytes() == b"tmpfs" {
+                    // A tmpfs on an existing directory keeps its mode unless the options say
+                    // otherwise (runc puts `mode=` first, so a later one wins).
+                    let st = rustix::fs::fstat(&existing).ctx(STEP, Op::Open, m.at())?;
+                    return mount_tmpfs(&source, existing.as_fd(), m, st.st_mode & 0o7777);
+                }
+                existing
+            }
+            Err(Errno::NOENT) => {
+                create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?
+            }
+            Err(e) => return Err(InitError::sys(STEP, Op::Open, e, m.at())),
+        },
     };
     let o = &m.options;
     mount_at(
@@ -555,6 +645,30 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
         o.data(),
     )
     .ctx(STEP, Op::Mount, m.at())
+}
+
+/// A tmpfs with `mode=MODE` ahead of the configured data.
+fn mount_tmpfs(
+    source: &CPath,
+    target: BorrowedFd<'_>,
+    m: &Mount<'_>,
+    mode: u32,
+) -> Result<(), InitError> {
+    let mut data = [0u8; MAX_DATA + 16];
+    let mut prefix = *b"mode=0000,";
+    for (i, shift) in [9, 6, 3, 0].into_iter().enumerate() {
+        let digit = b'0' + ((mode >> shift) & 7) as u8;
+        if let Some(d) = prefix.get_mut(5 + i) {
+            *d = digit;
+        }
+    }
+    let rest = m.options.data().map_or(&b""[..], core::ffi::CStr::to_bytes);
+    let len = if rest.is_empty() { 9 } else { 10 + rest.len() };
+    for (d, s) in data.iter_mut().zip(prefix.iter().chain(rest)).take(len) {
+        *d = *s;
+    }
+    let data = core::ffi::CStr::from_bytes_until_nul(&data).ok();
+    mount_at(source.as_cstr(), target, c"tmpfs", m.options.flags, data).ctx(STEP, Op::Mount, m.at())
 }
 
 #[cfg(test)]

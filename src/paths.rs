@@ -20,22 +20,32 @@ fn flags(bits: u32) -> MountFlags {
     MountFlags::from_bits_retain(bits)
 }
 
-/// The mount flags of `path` that a read-only remount must keep (a locked flag cannot be
-/// dropped, and nosuid/nodev/noexec must not be lost by accident).
-fn kept_flags(path: &CPath, step: Step, at: At) -> Result<u32, InitError> {
-    let st = rustix::fs::statvfs(path.as_cstr()).ctx(step, Op::Statfs, at)?;
-    let f = st.f_flag;
+/// `statvfs` flags as `MS_*` flags: the ones a remount in a user namespace cannot drop when
+/// the mount came from a more privileged namespace (the kernel's `MNT_LOCK_*`).
+pub fn mount_flags(f: rustix::fs::StatVfsMountFlags) -> u32 {
+    use rustix::fs::StatVfsMountFlags as F;
     let mut kept = 0;
     for (st_flag, ms_flag) in [
-        (rustix::fs::StatVfsMountFlags::NOSUID, g::MS_NOSUID),
-        (rustix::fs::StatVfsMountFlags::NODEV, g::MS_NODEV),
-        (rustix::fs::StatVfsMountFlags::NOEXEC, g::MS_NOEXEC),
+        (F::NOSUID, g::MS_NOSUID),
+        (F::NODEV, g::MS_NODEV),
+        (F::NOEXEC, g::MS_NOEXEC),
+        (F::RDONLY, g::MS_RDONLY),
+        (F::NOATIME, g::MS_NOATIME),
+        (F::NODIRATIME, g::MS_NODIRATIME),
+        (F::RELATIME, g::MS_RELATIME),
     ] {
         if f.contains(st_flag) {
             kept |= ms_flag;
         }
     }
-    Ok(kept)
+    kept
+}
+
+/// The mount flags of `path` that a read-only remount must keep (a locked flag cannot be
+/// dropped, and nosuid/nodev/noexec must not be lost by accident).
+fn kept_flags(path: &CPath, step: Step, at: At) -> Result<u32, InitError> {
+    let st = rustix::fs::statvfs(path.as_cstr()).ctx(step, Op::Statfs, at)?;
+    Ok(mount_flags(st.f_flag) & !g::MS_RDONLY)
 }
 
 /// Remount the mount at `path` read-only, keeping its other flags.

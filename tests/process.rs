@@ -29,7 +29,11 @@ fn capabilities_are_set_exactly() {
     // The process's stdin was the host's /dev/null: its stdio went to uid 1000, never that.
     use std::os::unix::fs::MetadataExt;
     let null = std::fs::metadata("/dev/null").expect("stat /dev/null");
-    assert_eq!((null.uid(), null.gid()), (0, 0), "the host's /dev/null changed owner");
+    assert_eq!(
+        (null.uid(), null.gid()),
+        (0, 0),
+        "the host's /dev/null changed owner"
+    );
     // After execve as uid 1000 of a file without capabilities, only the ambient set survives.
     assert_eq!(
         status_lines(&stdout(&o), &["Cap"]),

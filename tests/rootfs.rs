@@ -128,19 +128,31 @@ fn sysctls_are_written_in_the_containers_namespaces() {
     std::fs::create_dir_all(b.dir.join("rootfs/p")).expect("mkdir");
     let host_forward =
         std::fs::read_to_string("/proc/sys/net/ipv4/ip_forward").expect("host value");
-    // A tmpfs over /proc/sys (CVE-2025-52881 class): the values must reach the kernel anyway,
-    // which a fresh proc mount inside the container shows.
+    // A tmpfs over /proc/sys (CVE-2025-52881 class) is refused outright (runc's
+    // checkProcMount); without it, the values reach the kernel, which a fresh proc mount
+    // inside the container shows.
+    let hostile = r#"{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/proc/sys","type":"tmpfs","source":"tmpfs"},{"destination":"/p","type":"proc","source":"proc"},"#;
     let config = b
         .config(&["sh", "-c", "cat /p/sys/net/ipv4/ip_forward /p/sys/kernel/shmmni /p/sys/kernel/domainname"], "", "")
         .replace(
             r#"{"destination":"/proc","type":"proc","source":"proc"},"#,
-            r#"{"destination":"/proc","type":"proc","source":"proc"},{"destination":"/proc/sys","type":"tmpfs","source":"tmpfs"},{"destination":"/p","type":"proc","source":"proc"},"#,
+            hostile,
         )
         .replace(
             r#"{"type":"network"}]"#,
             r#"{"type":"network"}],"sysctl":{"net.ipv4.ip_forward":"1","kernel.shmmni":"1234","kernel/domainname":"example.org"}"#,
         );
     let o = b.run(&config);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("mounts[1] (tmpfs → /proc/sys): validate: inside /proc"),
+        "{}",
+        stderr(&o)
+    );
+    let o = b.run(&config.replace(
+        r#"{"destination":"/proc/sys","type":"tmpfs","source":"tmpfs"},"#,
+        "",
+    ));
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "1\n1234\nexample.org\n");
     assert_eq!(
@@ -333,4 +345,104 @@ fn missing_mount_points_are_never_created_on_the_host() {
         assert!(!host.exists(), "created on the host: {}", host.display());
     }
     assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// CVE-2019-16884, CVE-2023-28642: only a procfs may hide the container's `/proc`, and only
+/// runc's list of files inside it may be mounted over, whatever path leads there.
+#[test]
+fn nothing_but_procfs_and_runcs_files_over_proc() {
+    if !root_or_skip("nothing_but_procfs_and_runcs_files_over_proc") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("procmount");
+    let fake = b.dir.join("fake");
+    std::fs::create_dir_all(fake.join("self/attr")).expect("mkdir");
+    std::fs::write(fake.join("cpuinfo"), "fake cpuinfo\n").expect("write");
+    std::os::unix::fs::symlink("/proc/sys/kernel", b.dir.join("rootfs/k")).expect("symlink");
+    let bind = |source: &std::path::Path, destination: &str| {
+        format!(
+            r#",{{"destination":{},"type":"bind","source":{},"options":["bind"]}}]"#,
+            common::js(destination),
+            common::js(source.to_str().expect("utf-8"))
+        )
+    };
+    let with = |mount: String| {
+        b.config(&["sh", "-c", "cat /proc/cpuinfo; touch /out/ran"], "", "")
+            .replacen(
+                r#""options":["rbind"]}]"#,
+                &format!(r#""options":["rbind"]}}{mount}"#),
+                1,
+            )
+    };
+    for (source, destination, expected) in [
+        (
+            fake.clone(),
+            "/proc",
+            "only a procfs may be mounted on /proc",
+        ),
+        (fake.join("self/attr"), "/proc/self/attr", "inside /proc"),
+        (
+            fake.join("cpuinfo"),
+            "/proc/sys/kernel/core_pattern",
+            "inside /proc",
+        ),
+        // Through a symlink of the image: the target is on the container's procfs.
+        (fake.join("cpuinfo"), "/k/core_pattern", "inside /proc"),
+        (fake.join("cpuinfo"), "/proc//cpuinfo", "inside /proc"),
+    ] {
+        let o = b.run(&with(bind(&source, destination)));
+        assert!(!o.status.success(), "{destination}: ran");
+        assert!(
+            stderr(&o).contains(expected),
+            "{destination}: {}",
+            stderr(&o)
+        );
+        assert!(!b.out("ran").exists(), "{destination}: the process ran");
+        assert_eq!(
+            before,
+            host_mounts(),
+            "{destination}: host mount table changed"
+        );
+    }
+    // What lxcfs does is allowed, and so is a procfs over /proc.
+    let o = b.run(&with(bind(&fake.join("cpuinfo"), "/proc/cpuinfo")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "fake cpuinfo\n");
+    let o = b.run(&with(bind(std::path::Path::new("/proc"), "/proc")));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// A tmpfs on an existing directory takes its mode unless the options set one (runc).
+#[test]
+fn tmpfs_keeps_the_mode_of_its_directory() {
+    if !root_or_skip("tmpfs_keeps_the_mode_of_its_directory") {
+        return;
+    }
+    let b = Bundle::new("tmpfsmode");
+    use std::os::unix::fs::PermissionsExt;
+    for (dir, mode) in [("data", 0o700), ("spool", 0o1730)] {
+        let path = b.dir.join("rootfs").join(dir);
+        std::fs::create_dir_all(&path).expect("mkdir");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    let mounts = r#",{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["nosuid"]},
+        {"destination":"/spool","type":"tmpfs","source":"tmpfs","options":["mode=755","size=1m"]},
+        {"destination":"/fresh","type":"tmpfs","source":"tmpfs"}]"#;
+    let config = b
+        .config(
+            &["stat", "-c", "%a %n", "/data", "/spool", "/fresh"],
+            "",
+            "",
+        )
+        .replacen(
+            r#""options":["rbind"]}]"#,
+            &format!(r#""options":["rbind"]}}{mounts}"#),
+            1,
+        );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // An explicit mode wins; a directory we create has no mode to keep (tmpfs's own 1777).
+    assert_eq!(stdout(&o), "700 /data\n755 /spool\n1777 /fresh\n");
 }

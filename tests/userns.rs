@@ -160,3 +160,45 @@ fn devices_in_a_user_namespace_are_bound_from_the_host() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "character special file a:c8\n1\n");
 }
+
+/// In a user namespace, flags of a bind source that came from the host are locked: a read-only
+/// bind remount keeps them instead of failing with EPERM (runc).
+#[test]
+fn bind_remount_keeps_locked_flags() {
+    if !root_or_skip("bind_remount_keeps_locked_flags") {
+        return;
+    }
+    let b = Bundle::new("lockedflags");
+    let src = b.dir.join("shm-src");
+    std::fs::create_dir_all(&src).expect("mkdir");
+    chown_tree(&b.dir.join("rootfs"), 100_000);
+    // A host mount with nosuid and nodev, as /dev/shm is.
+    let ok = Command::new("mount")
+        .args(["-t", "tmpfs", "-o", "nosuid,nodev,noexec,size=1m", "tmpfs"])
+        .arg(&src)
+        .status()
+        .expect("mount");
+    assert!(ok.success());
+    let mount = format!(
+        r#",{{"destination":"/mnt","type":"bind","source":{},"options":["bind","ro"]}}]"#,
+        common::js(src.to_str().expect("utf-8"))
+    );
+    let config = with_maps(
+        &b.config(&["sh", "-c", "grep ' /mnt ' /proc/self/mountinfo"], "", "")
+            .replacen(
+                r#""options":["rbind"]}]"#,
+                &format!(r#""options":["rbind"]}}{mount}"#),
+                1,
+            ),
+        100000,
+        65536,
+    );
+    let o = b.run(&config);
+    let _ = Command::new("umount").arg(&src).status();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o);
+    let opts = line.split_whitespace().nth(5).unwrap_or_default();
+    for want in ["ro", "nosuid", "nodev", "noexec"] {
+        assert!(opts.split(',').any(|o| o == want), "{want} in {line}");
+    }
+}

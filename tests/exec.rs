@@ -150,6 +150,42 @@ fn exec_takes_a_process_file() {
     let o = b.ocirun(&["exec", "--process", process.to_str().expect("utf-8"), &b.id]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), "from-file\n7\n");
+    // --preserve-fds: fd 3 of ocirun's reaches the process, and nothing else does.
+    let mut cmd = vec![
+        "sh".to_string(),
+        "-c".into(),
+        r#"exec 3</dev/null 4</dev/null; exec "$@""#.into(),
+        "sh".into(),
+    ];
+    cmd.extend(
+        [
+            common::bin("ocirun").into_os_string(),
+            "--root".into(),
+            b.dir.join("state").into(),
+        ]
+        .iter()
+        .chain(&["--init".into(), common::bin("ocinit").into_os_string()])
+        .map(|s| s.to_string_lossy().into_owned()),
+    );
+    cmd.extend(
+        [
+            "exec",
+            "--preserve-fds",
+            "1",
+            &b.id,
+            "--",
+            "ls",
+            "/proc/self/fd",
+        ]
+        .map(String::from),
+    );
+    let o = std::process::Command::new(&cmd[0])
+        .args(&cmd[1..])
+        .output()
+        .expect("sh");
+    assert!(o.status.success(), "{}", stderr(&o));
+    // 3 is the preserved one (4 was not preserved), and ls reads the directory on 4.
+    assert_eq!(stdout(&o), "0\n1\n2\n3\n4\n");
 }
 
 /// CVE-2016-9962 for `exec`: the container's PID 1 is root with CAP_SYS_PTRACE (in the

@@ -951,12 +951,8 @@ pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
 }
 
 fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
-    json::validate(input, json::MAX_DEPTH).map_err(|e| InitError {
-        step: STEP,
-        op: Op::Parse,
-        errno: None,
-        at: At::item(Field::ByteItem, e.offset),
-        why: e.reason,
+    json::validate(input, json::MAX_DEPTH).map_err(|e| {
+        InitError::invalid(STEP, At::item(Field::ByteItem, e.offset), e.reason).with_op(Op::Parse)
     })?;
     let root = Value::root(input);
     expect_kind(root, Kind::Object, At::NONE)?;
@@ -1209,7 +1205,7 @@ mod tests {
 
     fn err(doc: &str) -> (String, &'static str) {
         let e = decode(doc.as_bytes()).expect_err("must fail");
-        (e.at.to_string(), e.why.text())
+        (e.at.to_string(), e.why())
     }
 
     const MINIMAL: &str = r#"{"ociVersion":"1.2.0","root":{"path":"rootfs"},
@@ -1243,7 +1239,7 @@ mod tests {
                 match decode(&doc) {
                     Ok(_) => {}
                     Err(e) => assert_eq!(
-                        e.why.text(),
+                        e.why(),
                         "not supported by this version of ocinit",
                         "{name}: {e:?}"
                     ),

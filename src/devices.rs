@@ -124,7 +124,7 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
         }
     }
     for (i, d) in config.devices.iter().flat_map(|l| l.elements()).enumerate() {
-        let d = device_entry(d, i).map_err(|e| InitError { step: STEP, ..e })?;
+        let d = device_entry(d, i).map_err(|e| e.in_step(STEP))?;
         config_device(root, &d, i)?;
     }
     Ok(())

@@ -41,9 +41,9 @@ pub struct Setup {
 
 fn env_fd(value: &[u8]) -> Result<i32, InitError> {
     let at = At::NONE;
-    let bad = || InitError {
-        op: Op::Environment,
-        ..InitError::invalid(Step::Setup, at, Reason::MalformedDescriptorNumber)
+    let bad = || {
+        InitError::invalid(Step::Setup, at, Reason::MalformedDescriptorNumber)
+            .with_op(Op::Environment)
     };
     if value.is_empty() || value.len() > 9 || !value.iter().all(u8::is_ascii_digit) {
         return Err(bad());
@@ -52,10 +52,7 @@ fn env_fd(value: &[u8]) -> Result<i32, InitError> {
 }
 
 fn env_error(why: Reason) -> InitError {
-    InitError {
-        op: Op::Environment,
-        ..InitError::invalid(Step::Setup, At::NONE, why)
-    }
+    InitError::invalid(Step::Setup, At::NONE, why).with_op(Op::Environment)
 }
 
 impl Setup {
@@ -151,10 +148,7 @@ impl Setup {
         if let Some(f) = &self.fifo {
             keep[2] = f.as_fd();
         }
-        process::close_fds(3 + self.preserved, &keep).map_err(|e| InitError {
-            step: Step::Setup,
-            ..e
-        })
+        process::close_fds(3 + self.preserved, &keep).map_err(|e| e.in_step(Step::Setup))
     }
 
     fn log(&self) -> Log<'_> {
@@ -213,7 +207,8 @@ pub fn main(args: StartupStrings, env: StartupStrings) -> i32 {
 fn report(setup: &Setup, e: &InitError) {
     let mut message = Line::<512>::new();
     let sent = protocol::error_message(e, &mut message).is_ok()
-        && protocol::send_error_frame(setup.control.as_fd(), message.as_bytes(), e.step).is_ok();
+        && protocol::send_error_frame(setup.control.as_fd(), message.as_bytes(), Step::Exec)
+            .is_ok();
     let mut text = Line::<512>::new();
     let _ = protocol::error_text(e, &mut text);
     let line = core::str::from_utf8(text.as_bytes())

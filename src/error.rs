@@ -6,6 +6,8 @@
 
 use core::fmt;
 
+use core::num::NonZeroU64;
+
 use rustix::io::Errno;
 
 use crate::names::Names;
@@ -90,6 +92,11 @@ pub enum Step {
 impl Step {
     /// The wire name.
     pub fn name(self) -> &'static str {
+        Step::name_of(self as u8)
+    }
+
+    /// The wire name of the step numbered `n`.
+    fn name_of(n: u8) -> &'static str {
         // In the order of the variants (tests::names_follow_the_variants).
         const NAMES: Names = crate::names![
             "setup",
@@ -130,7 +137,7 @@ impl Step {
             "boot",
         ];
         const { assert!(NAMES.count() == Step::Boot as usize + 1) };
-        NAMES.iter().nth(self as usize).unwrap_or_default()
+        NAMES.iter().nth(n.into()).unwrap_or_default()
     }
 }
 
@@ -238,6 +245,11 @@ pub enum Op {
 impl Op {
     /// The wire name (the system call's name where there is one).
     pub fn name(self) -> &'static str {
+        Op::name_of(self as u8)
+    }
+
+    /// The wire name of the operation numbered `n`.
+    fn name_of(n: u8) -> &'static str {
         // In the order of the variants (tests::names_follow_the_variants).
         const NAMES: Names = crate::names![
             "environment",
@@ -290,22 +302,17 @@ impl Op {
             "personality",
         ];
         const { assert!(NAMES.count() == Op::Personality as usize + 1) };
-        NAMES.iter().nth(self as usize).unwrap_or_default()
+        NAMES.iter().nth(n.into()).unwrap_or_default()
     }
 }
 
 pub use crate::texts::{Field, Reason};
 
 /// A location in the config: a [`Field`] template whose `[]` take the indices in order, packed
-/// in 8 bytes (each index in 24 bits: a config is at most 1 MiB, so none of its indices, nor a
-/// byte offset in it, reaches 2^24), so that an `At` travels in one register.
+/// in one `u64`: the template in the low 16 bits, then each index in 24 bits (a config is at
+/// most 1 MiB, so none of its indices, nor a byte offset in it, reaches 2^24).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct At {
-    /// e.g. `mounts[].options[]`; [`Field::None`] for "not about a config field".
-    pub template: Field,
-    /// The two indices, 24 bits each, little-endian.
-    index: [u16; 3],
-}
+pub struct At(u64);
 
 impl At {
     /// No config location.
@@ -323,32 +330,30 @@ impl At {
 
     /// A field with two indices.
     pub const fn item2(template: Field, i: usize, j: usize) -> At {
-        #[expect(
-            clippy::cast_possible_truncation,
-            reason = "24 bits each: far above any index of a 1 MiB config"
-        )]
-        let (i, j) = ((i & 0xff_ffff) as u32, (j & 0xff_ffff) as u32);
-        #[expect(clippy::cast_possible_truncation, reason = "16-bit pieces")]
-        At {
-            template,
-            index: [i as u16, ((i >> 16) | (j << 8)) as u16, (j >> 8) as u16],
-        }
+        At(template as u64 | ((i as u64 & 0xff_ffff) << 16) | ((j as u64 & 0xff_ffff) << 40))
+    }
+
+    /// The template's text (`mounts[].options[]`), empty for none.
+    pub fn template(self) -> &'static str {
+        #[expect(clippy::cast_possible_truncation, reason = "the low 16 bits")]
+        Field::text_of(self.0 as u16)
+    }
+
+    /// True for [`At::NONE`].
+    pub fn is_none(self) -> bool {
+        self.0 & 0xffff == Field::None as u64
     }
 
     /// The indices for the template's `[]`, in order.
     pub const fn indices(self) -> [u32; 2] {
-        let [a, b, c] = self.index;
-        [
-            a as u32 | ((b as u32 & 0xff) << 16),
-            (b as u32 >> 8) | ((c as u32) << 8),
-        ]
+        [((self.0 >> 16) & 0xff_ffff) as u32, (self.0 >> 40) as u32]
     }
 }
 
 impl fmt::Display for At {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut indices = self.indices().into_iter();
-        let mut parts = self.template.text().split("[]");
+        let mut parts = self.template().split("[]");
         if let Some(first) = parts.next() {
             f.write_str(first)?;
         }
@@ -360,52 +365,103 @@ impl fmt::Display for At {
 }
 
 /// A failure of the init, reported to the parent before the init exits.
+///
+/// Two words: the step, the operation, the errno and the reason packed in a non-zero `u64`
+/// (step + 1 in bits 0–7, operation in 8–15, errno in 16–31, reason in 32–47), and the
+/// location. Being a pair of scalars, a `Result<(), InitError>` comes back in two registers
+/// and `?` passes it on without touching memory (a struct of five small fields is returned
+/// through memory).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[must_use]
 pub struct InitError {
-    /// The step that failed.
-    pub step: Step,
-    /// The operation within it.
-    pub op: Op,
-    /// The errno of a failed system call; `None` for the init's own checks.
-    pub errno: Option<Errno>,
+    head: NonZeroU64,
     /// The config field concerned.
     pub at: At,
-    /// A reason for humans when there is no errno (or to qualify it); [`Reason::None`] otherwise.
-    pub why: Reason,
 }
 
-// 16 bytes: a `Result<(), InitError>` comes back in two registers, and `?` copies no memory.
-const _: () = assert!(size_of::<InitError>() <= 16);
-const _: () = assert!(size_of::<Result<(), InitError>>() <= 16);
+const _: () = assert!(size_of::<Result<(), InitError>>() == 16);
 
 impl InitError {
+    fn new(step: Step, op: Op, errno: u16, at: At, why: Reason) -> Self {
+        let head =
+            (step as u64 + 1) | (op as u64) << 8 | u64::from(errno) << 16 | (why as u64) << 32;
+        InitError {
+            head: NonZeroU64::new(head).unwrap_or(NonZeroU64::MIN),
+            at,
+        }
+    }
+
     /// A failed system call.
     pub fn sys(step: Step, op: Op, errno: Errno, at: At) -> Self {
-        InitError {
-            step,
-            op,
-            errno: Some(errno),
-            at,
-            why: Reason::None,
-        }
+        #[expect(
+            clippy::cast_possible_truncation,
+            clippy::cast_sign_loss,
+            reason = "errno < 4096"
+        )]
+        InitError::new(step, op, errno.raw_os_error() as u16, at, Reason::None)
     }
 
     /// A failed check of the init's own.
     pub fn invalid(step: Step, at: At, why: Reason) -> Self {
-        InitError {
-            step,
-            op: Op::Validate,
-            errno: None,
-            at,
-            why,
-        }
+        InitError::new(step, Op::Validate, 0, at, why)
     }
 
     /// Same error with a reason added.
-    pub fn because(mut self, why: Reason) -> Self {
-        self.why = why;
-        self
+    pub fn because(self, why: Reason) -> Self {
+        InitError {
+            head: NonZeroU64::new(self.head.get() & !(0xffff << 32) | (why as u64) << 32)
+                .unwrap_or(self.head),
+            at: self.at,
+        }
+    }
+
+    /// Same error, reported by another operation (a check that stands for a system call).
+    pub fn with_op(self, op: Op) -> Self {
+        InitError {
+            head: NonZeroU64::new(self.head.get() & !0xff00 | (op as u64) << 8)
+                .unwrap_or(self.head),
+            at: self.at,
+        }
+    }
+
+    /// Same error, at another step (a helper shared by several steps).
+    pub fn in_step(self, step: Step) -> Self {
+        InitError {
+            head: NonZeroU64::new(self.head.get() & !0xff | (step as u64 + 1)).unwrap_or(self.head),
+            at: self.at,
+        }
+    }
+
+    /// The step's wire name.
+    pub fn step_name(self) -> &'static str {
+        #[expect(clippy::cast_possible_truncation, reason = "8 bits")]
+        Step::name_of((self.head.get() as u8).wrapping_sub(1))
+    }
+
+    /// The operation's wire name.
+    pub fn op_name(self) -> &'static str {
+        #[expect(clippy::cast_possible_truncation, reason = "8 bits")]
+        Op::name_of((self.head.get() >> 8) as u8)
+    }
+
+    /// The errno of a failed system call; `None` for the init's own checks.
+    pub fn errno(self) -> Option<Errno> {
+        #[expect(clippy::cast_possible_truncation, reason = "16 bits")]
+        match (self.head.get() >> 16) as u16 {
+            0 => None,
+            n => Some(Errno::from_raw_os_error(i32::from(n))),
+        }
+    }
+
+    /// The reason's text; empty when there is none.
+    pub fn why(self) -> &'static str {
+        #[expect(clippy::cast_possible_truncation, reason = "16 bits")]
+        Reason::text_of((self.head.get() >> 32) as u16)
+    }
+
+    /// True when the error is at `step`.
+    pub fn is_at_step(self, step: Step) -> bool {
+        self.head.get() & 0xff == step as u64 + 1
     }
 }
 
@@ -450,7 +506,7 @@ mod tests {
         ] {
             let at = At::item2(Field::MountsOptionsItem, i, j);
             assert_eq!(at.indices(), [i as u32, j as u32]);
-            assert_eq!(at.template, Field::MountsOptionsItem);
+            assert_eq!(at.template(), "mounts[].options[]");
         }
         // A byte offset into the largest config the protocol takes.
         assert_eq!(

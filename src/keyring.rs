@@ -56,9 +56,9 @@ pub fn join(
     let perm = description
         .get(..n.min(description.len()))
         .and_then(permissions)
-        .ok_or_else(|| InitError {
-            op: Op::Keyctl,
-            ..InitError::invalid(STEP, At::NONE, Reason::UnreadableKeyringDescription)
+        .ok_or_else(|| {
+            InitError::invalid(STEP, At::NONE, Reason::UnreadableKeyringDescription)
+                .with_op(Op::Keyctl)
         })?;
     let search = if user_namespace {
         OTHER_SEARCH

@@ -57,7 +57,7 @@ fn write(
 ) -> Result<(), InitError> {
     let fail = |op, e| {
         let e = InitError::sys(STEP, op, e, at);
-        if matches!(e.errno, Some(Errno::NOENT | Errno::INVAL)) {
+        if matches!(e.errno(), Some(Errno::NOENT | Errno::INVAL)) {
             e.because(off)
         } else {
             e

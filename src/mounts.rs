@@ -284,7 +284,7 @@ impl<'a> Mount<'a> {
             ));
         }
         let mut options =
-            Options::parse(member(m, "options"), index).map_err(|e| InitError { step, ..e })?;
+            Options::parse(member(m, "options"), index).map_err(|e| e.in_step(step))?;
         if fs_type.is_some_and(|t| t.eq_str("bind")) {
             options.flags |= g::MS_BIND;
         }
@@ -697,7 +697,7 @@ mod tests {
         let doc = br#"["mode=755",""]"#;
         let e = Options::parse(Some(Value::root(doc)), 0).expect_err("refused");
         assert_eq!(
-            (e.at.to_string(), e.why.text()),
+            (e.at.to_string(), e.why()),
             ("mounts[0].options[1]".to_string(), "empty option")
         );
     }
@@ -734,7 +734,7 @@ mod tests {
             let v = Value::root(doc.as_bytes()).elements().next().expect("one");
             Mount::decode(v, 2)
                 .map(drop)
-                .map_err(|e| (e.at.to_string(), e.why.text()))
+                .map_err(|e| (e.at.to_string(), e.why()))
         };
         assert_eq!(
             one(r#"{"destination":"rel","type":"tmpfs"}"#),

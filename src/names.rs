@@ -119,8 +119,13 @@ macro_rules! texts {
         impl $name {
             /// The text.
             pub fn text(self) -> &'static str {
+                Self::text_of(self as u16)
+            }
+
+            /// The text of the value numbered `n`; empty past the last.
+            pub fn text_of(n: u16) -> &'static str {
                 const NAMES: $crate::names::Names = $crate::names![$($text),*];
-                NAMES.iter().nth(self as usize).unwrap_or_default()
+                NAMES.iter().nth(n.into()).unwrap_or_default()
             }
         }
     };

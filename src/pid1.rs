@@ -431,7 +431,7 @@ fn spawn(
         Ok(p) => p,
         Err(e) => {
             let name = argv.get(0).and_then(|a| a.to_str().ok()).unwrap_or("?");
-            let errno = e.errno.unwrap_or(Errno::NOENT);
+            let errno = e.errno().unwrap_or(Errno::NOENT);
             say(&[
                 Part::S("exec "),
                 Part::S(name),

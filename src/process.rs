@@ -96,14 +96,12 @@ pub fn verify_cwd() -> Result<(), InitError> {
     if buf.get(..n).is_some_and(|p| p.starts_with(b"/")) {
         Ok(())
     } else {
-        Err(InitError {
-            op: Op::Getcwd,
-            ..InitError::invalid(
-                Step::Cwd,
-                at,
-                Reason::OutsideTheContainersRootPossibleBreakout,
-            )
-        })
+        Err(InitError::invalid(
+            Step::Cwd,
+            at,
+            Reason::OutsideTheContainersRootPossibleBreakout,
+        )
+        .with_op(Op::Getcwd))
     }
 }
 

@@ -7,7 +7,7 @@ use rustix::fd::{AsFd, BorrowedFd};
 use rustix::io::Errno;
 use rustix::net::SendFlags;
 
-use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
+use crate::error::{At, Context, InitError, Op, Reason, Step};
 use crate::json;
 use crate::text::{self, Full, Part, Sink};
 
@@ -168,10 +168,7 @@ pub fn recv_frame<'b>(
 ) -> Result<&'b [u8], InitError> {
     let mut header = [0u8; 4];
     let got = read_full(fd, &mut header).ctx(step, Op::Recv, At::NONE)?;
-    let fail = |why| InitError {
-        op: Op::Recv,
-        ..InitError::invalid(step, At::NONE, why)
-    };
+    let fail = |why| InitError::invalid(step, At::NONE, why).with_op(Op::Recv);
     if got == 0 {
         return Err(fail(Reason::ControlChannelClosedBeforeAFrame));
     }
@@ -192,10 +189,8 @@ pub fn recv_frame<'b>(
 pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<(), InitError> {
     let mut buf = [0u8; MAX_MESSAGE];
     let frame = recv_frame(fd, &mut buf, step)?;
-    let malformed = InitError {
-        op: Op::Parse,
-        ..InitError::invalid(step, At::NONE, Reason::MalformedMessageFromTheParent)
-    };
+    let malformed = InitError::invalid(step, At::NONE, Reason::MalformedMessageFromTheParent)
+        .with_op(Op::Parse);
     json::validate(frame, 4).map_err(|_| malformed)?;
     match json::Value::root(frame)
         .get("type")
@@ -286,7 +281,7 @@ pub fn errno_text(e: Errno) -> &'static str {
 
 /// Render `e` as the protocol's error message.
 pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
-    let (errno, errname) = match e.errno {
+    let (errno, errname) = match e.errno() {
         Some(n) => (n.raw_os_error(), errno_text(n)),
         None => (0, ""),
     };
@@ -294,9 +289,9 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
     path.push(&[Part::At(e.at)])?;
     out.push(&[
         Part::S("{\"type\":\"error\",\"step\":\""),
-        Part::S(e.step.name()),
+        Part::S(e.step_name()),
         Part::S("\",\"op\":\""),
-        Part::S(e.op.name()),
+        Part::S(e.op_name()),
         Part::S("\",\"errno\":"),
         Part::I(i64::from(errno)),
         Part::S(",\"path\":\""),
@@ -306,25 +301,18 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
         core::str::from_utf8(path.as_bytes()).map_err(|_| Full)?,
     )?;
     out.push(&[Part::S("\",\"message\":\"")])?;
-    text::json_str(
-        out,
-        if e.why == Reason::None {
-            errname
-        } else {
-            e.why.text()
-        },
-    )?;
+    text::json_str(out, if e.why().is_empty() { errname } else { e.why() })?;
     out.push(&[Part::S("\"}")])
 }
 
 /// Render `e` for a human, on one line: `ocinit: <step>: <path>: <op>: <reason>`.
 pub fn error_text(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
-    out.push(&[Part::S("ocinit: "), Part::S(e.step.name()), Part::S(": ")])?;
-    if e.at.template != Field::None {
+    out.push(&[Part::S("ocinit: "), Part::S(e.step_name()), Part::S(": ")])?;
+    if !e.at.is_none() {
         out.push(&[Part::At(e.at), Part::S(": ")])?;
     }
-    out.push(&[Part::S(e.op.name())])?;
-    if let Some(n) = e.errno {
+    out.push(&[Part::S(e.op_name())])?;
+    if let Some(n) = e.errno() {
         let text = errno_text(n);
         if text.is_empty() {
             out.push(&[Part::S(": errno "), Part::I(i64::from(n.raw_os_error()))])?;
@@ -332,8 +320,8 @@ pub fn error_text(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
             out.push(&[Part::S(": "), Part::S(text)])?;
         }
     }
-    if e.why != Reason::None {
-        out.push(&[Part::S(": "), Part::S(e.why.text())])?;
+    if !e.why().is_empty() {
+        out.push(&[Part::S(": "), Part::S(e.why())])?;
     }
     out.push(&[Part::S("\n")])
 }
@@ -394,6 +382,7 @@ impl Log<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::error::Field;
 
     #[test]
     fn error_message_is_json() {

@@ -73,7 +73,7 @@ fn unsigned(out: &mut dyn Sink, mut n: u64) -> Result<(), Full> {
 /// `mounts[].options[]` with indices `[3, 1]` → `mounts[3].options[1]`.
 fn location(out: &mut dyn Sink, at: At) -> Result<(), Full> {
     let mut indices = at.indices().into_iter();
-    let mut rest = at.template.text().as_bytes();
+    let mut rest = at.template().as_bytes();
     // Byte by byte: `str::split` would link a substring searcher for this one use.
     while let Some(open) = rest.windows(2).position(|w| w == b"[]") {
         out.put(&rest[..=open])?;

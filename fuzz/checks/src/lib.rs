@@ -122,7 +122,7 @@ pub fn frames(data: &[u8]) {
     let reason = loop {
         match protocol::recv_frame(ours.as_fd(), &mut buf, Step::Receive) {
             Ok(frame) => got.push(frame.to_vec()),
-            Err(e) => break e.why.text(),
+            Err(e) => break e.why(),
         }
         if got.len() > expected.len() {
             break "more frames than sent";
@@ -158,10 +158,7 @@ pub fn mount_options(data: &[u8]) {
                 );
             }
         }
-        Err(e) => assert!(
-            e.at.template.text().starts_with("mounts[].options"),
-            "{e:?}"
-        ),
+        Err(e) => assert!(e.at.template().starts_with("mounts[].options"), "{e:?}"),
     }
 }
 
@@ -191,7 +188,7 @@ pub fn seccomp_compile(data: &[u8]) {
     }; ocinit::seccomp::limits::INSNS];
     match ocinit::seccomp::compile(Value::root(data), false, &log, &mut buf) {
         Err(e) => assert!(
-            e.at.template.text().starts_with("linux.seccomp"),
+            e.at.template().starts_with("linux.seccomp"),
             "error outside the profile: {e:?}"
         ),
         Ok(filter) => check_program(filter.program),

@@ -20,8 +20,8 @@ if [ -f /sys/fs/cgroup/unified/cgroup.controllers ] && grep -qw hugetlb /sys/fs/
    && ! mountpoint -q /sys/fs/cgroup/hugetlb; then
   mkdir -p /sys/fs/cgroup/hugetlb && mount -t cgroup -o hugetlb cgroup /sys/fs/cgroup/hugetlb
 fi
-# `crun spec` as the base, made non-interactive and running /bin/true; its cgroup mount goes
-# (ocinit has no cgroup mount type yet), the same for every contestant.
+# `crun spec` as the base (its cgroup mount included), made non-interactive and running
+# /bin/true, the same for every contestant.
 mkdir -p "$b/sec"
 profile=$PWD/../shared/testdata/seccomp/docker-default-amd64.oci.json
 (cd "$b" && crun spec && python3 - "$b/config.json" "$profile" <<'PY'
@@ -30,7 +30,6 @@ p = sys.argv[1]; c = json.load(open(p))
 c["process"].update(terminal=False, args=["/bin/true"], env=["PATH=/bin"])
 c["root"]["path"] = sys.argv[1].rsplit("/", 1)[0] + "/rootfs"
 c["hostname"] = "bench"
-c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]
 json.dump(c, open(p, "w"), indent=1)
 # The same config with Docker's default seccomp profile (OCI form), in a second bundle.
 c["linux"]["seccomp"] = json.load(open(sys.argv[2]))

@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), no_std)]
 
 pub mod caps;
+pub mod cgroup;
 pub mod config;
 pub mod console;
 pub mod cpath;

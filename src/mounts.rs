@@ -415,7 +415,7 @@ fn create_entry(parent: &OwnedFd, name: &[u8], file: bool) -> Result<(), Errno> 
     }
 }
 
-fn mount_at(
+pub fn mount_at(
     source: &core::ffi::CStr,
     target: BorrowedFd<'_>,
     fs_type: &core::ffi::CStr,
@@ -584,6 +584,11 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
         STEP,
         At::item(Field::MountsType, m.index),
     )?;
+    if fs_type.bytes().starts_with(b"cgroup") {
+        check_proc(destination, false, false, m.at())?;
+        let v2 = fs_type.bytes() == b"cgroup2";
+        return crate::cgroup::mount(root, destination, v2, m.options.flags, m.at());
+    }
     let source = match m.source {
         Some(s) if !s.is_empty() => CPath::decode(s, STEP, At::item(Field::MountsSource, m.index))?,
         _ => CPath::decode(

@@ -446,3 +446,73 @@ fn tmpfs_keeps_the_mode_of_its_directory() {
     // An explicit mode wins; a directory we create has no mode to keep (tmpfs's own 1777).
     assert_eq!(stdout(&o), "700 /data\n755 /spool\n1777 /fresh\n");
 }
+
+/// `cgroup` (as `runc spec` writes it) and `cgroup2` mounts: the container sees its own
+/// cgroups, read-only. On a v1 or hybrid host, a tmpfs with one directory per hierarchy of the
+/// init's `/proc/self/cgroup`, each the init's own cgroup there; on a unified host, cgroup2.
+#[test]
+fn cgroup_mounts_show_the_containers_own_cgroups() {
+    if !root_or_skip("cgroup_mounts_show_the_containers_own_cgroups") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("cgroupmount");
+    let mount = |kind: &str| {
+        format!(
+            r#",{{"destination":"/sys/fs/cgroup","type":"{kind}","source":"cgroup","options":["nosuid","noexec","nodev","relatime","ro"]}}]"#
+        )
+    };
+    let script = "grep ' /sys/fs/cgroup' /proc/self/mountinfo; touch /sys/fs/cgroup/x 2>/dev/null || echo read-only";
+    let with = |kind: &str| {
+        b.config(&["sh", "-c", script], "", "").replacen(
+            r#""options":["rbind"]}]"#,
+            &format!(r#""options":["rbind"]}}{}"#, mount(kind)),
+            1,
+        )
+    };
+    // Our own cgroups, as ocirun (which makes none) leaves the container in them.
+    let own = std::fs::read_to_string("/proc/self/cgroup").expect("cgroup");
+    let unified = !own.lines().any(|l| !l.starts_with("0::"));
+    let o = b.run(&with("cgroup"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(out.ends_with("read-only\n"), "{out}");
+    let lines: Vec<Vec<&str>> = out
+        .lines()
+        .filter(|l| l.contains(" - "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    let find = |point: &str| {
+        lines
+            .iter()
+            .find(|f| f[4] == point)
+            .unwrap_or_else(|| panic!("{point} in {out}"))
+    };
+    if unified {
+        let top = find("/sys/fs/cgroup");
+        assert!(
+            top.contains(&"cgroup2") && top[5].starts_with("ro,"),
+            "{out}"
+        );
+    } else {
+        let top = find("/sys/fs/cgroup");
+        assert!(top.contains(&"tmpfs") && top[5].starts_with("ro,"), "{out}");
+        for line in own.lines() {
+            let mut f = line.splitn(3, ':').skip(1);
+            let (controllers, path) = (f.next().unwrap_or(""), f.next().unwrap_or(""));
+            let name = match controllers {
+                "" => "unified",
+                c => c.strip_prefix("name=").unwrap_or(c),
+            };
+            let m = find(&format!("/sys/fs/cgroup/{name}"));
+            // The mount's root in the hierarchy is our cgroup there; read-only, nosuid, ...
+            assert_eq!(m[3], path, "{name}: {out}");
+            assert!(m[5].starts_with("ro,nosuid,nodev,noexec"), "{name}: {out}");
+        }
+    }
+    // cgroup2 asked for by name: a cgroup2 mount on any host.
+    let o = b.run(&with("cgroup2"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains(" - cgroup2 cgroup2 "), "{}", stdout(&o));
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -202,3 +202,37 @@ fn bind_remount_keeps_locked_flags() {
         assert!(opts.split(',').any(|o| o == want), "{want} in {line}");
     }
 }
+
+/// A user namespace without a cgroup namespace of its own may not mount cgroup2 (EPERM): the
+/// host's hierarchy is bound instead (runc's fallback), read-only.
+#[test]
+fn cgroup2_falls_back_to_a_bind_in_a_user_namespace() {
+    if !root_or_skip("cgroup2_falls_back_to_a_bind_in_a_user_namespace") {
+        return;
+    }
+    let b = Bundle::new("cgroup2bind");
+    chown_tree(&b.dir.join("rootfs"), 100_000);
+    let mount = r#",{"destination":"/sys/fs/cgroup","type":"cgroup2","source":"cgroup","options":["nosuid","noexec","nodev","ro"]}]"#;
+    let config = with_maps(
+        &b.config(
+            &["sh", "-c", "grep ' /sys/fs/cgroup ' /proc/self/mountinfo"],
+            "",
+            "",
+        )
+        .replacen(
+            r#""options":["rbind"]}]"#,
+            &format!(r#""options":["rbind"]}}{mount}"#),
+            1,
+        ),
+        100_000,
+        65536,
+    );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let line = stdout(&o);
+    let f: Vec<&str> = line.split_whitespace().collect();
+    assert!(
+        f.len() > 9 && f[5].starts_with("ro,") && line.contains(" - cgroup2 "),
+        "{line}"
+    );
+}

@@ -247,6 +247,8 @@ pub struct Config<'a> {
     pub joins: Joins<'a>,
     /// `linux.timeOffsets`, with a new time namespace.
     pub time_offsets: Option<TimeOffsets>,
+    /// `linux.mountLabel`, if given and not empty: no `"` or escape in it (it is quoted).
+    pub mount_label: Option<JStr<'a>>,
     /// `linux.rootfsPropagation` as `MS_*` propagation flags; 0 when absent.
     pub rootfs_propagation: u32,
     /// `process`.
@@ -1049,8 +1051,19 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         found
     };
     let personality = personality.map(personality_domain).transpose()?;
+    // An empty label is no label (runc).
+    let mount_label = mount_label
+        .map(|v| string(v, At::field(Field::LinuxMountLabel)))
+        .transpose()?
+        .filter(|l| !l.is_empty());
+    if mount_label.is_some_and(|l| l.raw().iter().any(|&c| matches!(c, b'"' | b'\\'))) {
+        return Err(InitError::invalid(
+            STEP,
+            At::field(Field::LinuxMountLabel),
+            Reason::NotASELinuxContext,
+        ));
+    }
     for (v, at) in [
-        (mount_label, Field::LinuxMountLabel),
         (memory_policy, Field::LinuxMemoryPolicy),
         (net_devices, Field::LinuxNetDevices),
     ] {
@@ -1170,6 +1183,7 @@ fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
         masked_paths,
         stay_pid1,
         personality,
+        mount_label,
         root_path,
         root_readonly,
         hostname,

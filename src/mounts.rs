@@ -238,6 +238,16 @@ impl Options {
         core::ffi::CStr::from_bytes_until_nul(self.data.get(..=self.data_len)?).ok()
     }
 
+    /// Add `context="LABEL"` (SELinux's mount option, as runc formats it) to the data.
+    pub fn push_label(&mut self, label: JStr<'_>, at: At) -> Result<(), InitError> {
+        if self.data_len > 0 {
+            self.push_data(b",", at)?;
+        }
+        self.push_data(b"context=\"", at)?;
+        self.push_data(label.raw(), at)?;
+        self.push_data(b"\"", at)
+    }
+
     /// True for `bind`/`rbind`.
     pub fn is_bind(&self) -> bool {
         self.flags & g::MS_BIND != 0
@@ -432,11 +442,25 @@ pub fn mount_at(
 }
 
 /// Mount `mounts[i]` for every entry, in order, inside `root`. Returns true when one of them
-/// bind-mounted `/dev` (the config then brings its own devices).
-pub fn apply(root: BorrowedFd<'_>, mounts: Value<'_>) -> Result<bool, InitError> {
+/// bind-mounted `/dev` (the config then brings its own devices). `label`: `linux.mountLabel`,
+/// which every filesystem but proc, sysfs, mqueue and cgroup gets as its SELinux context.
+pub fn apply(
+    root: BorrowedFd<'_>,
+    mounts: Value<'_>,
+    label: Option<JStr<'_>>,
+) -> Result<bool, InitError> {
     let mut dev_bound = false;
     for (i, m) in mounts.elements().enumerate() {
-        let m = Mount::decode(m, i)?;
+        let mut m = Mount::decode(m, i)?;
+        if let Some(label) = label
+            && !m.options.is_bind()
+            && !["proc", "sysfs", "mqueue", "cgroup", "cgroup2"]
+                .iter()
+                .any(|t| m.fs_type.is_some_and(|f| f.eq_str(t)))
+        {
+            m.options
+                .push_label(label, At::field(Field::LinuxMountLabel))?;
+        }
         let destination =
             CPath::decode(m.destination, STEP, At::item(Field::MountsDestination, i))?;
         dev_bound |= m.options.is_bind() && m.destination.eq_str("/dev");
@@ -686,6 +710,26 @@ mod tests {
         validate(doc.as_bytes(), 8).expect("valid");
         let v = Value::root(doc.as_bytes());
         Options::parse(Some(v), 0).expect("parses")
+    }
+
+    #[test]
+    fn a_mount_label_is_a_quoted_context_after_the_data() {
+        let label = br#""system_u:object_r:container_file_t:s0:c1,c2""#;
+        let v = Value::root(label);
+        let mut o = parse(r#""nosuid","mode=755""#);
+        o.push_label(v.as_str().expect("string"), At::NONE)
+            .expect("fits");
+        assert_eq!(
+            o.data().map(core::ffi::CStr::to_bytes),
+            Some(&br#"mode=755,context="system_u:object_r:container_file_t:s0:c1,c2""#[..])
+        );
+        let mut o = parse(r#""nosuid""#);
+        o.push_label(v.as_str().expect("string"), At::NONE)
+            .expect("fits");
+        assert!(
+            o.data()
+                .is_some_and(|d| d.to_bytes().starts_with(b"context=\""))
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use rustix::mount::{MountFlags, MoveMountFlags, OpenTreeFlags, UnmountFlags};
 
 use crate::config::Config;
 use crate::cpath::CPath;
-use crate::error::{At, Context, Field, InitError, Op, Step};
+use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::mounts;
 
 /// Prepare the rootfs and return an `O_PATH` handle on it.
@@ -73,10 +73,27 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     Ok(root)
 }
 
+/// selinuxfs's `f_type` (`include/uapi/linux/magic.h`).
+const SELINUX_MAGIC: u32 = 0xf97c_ff8c;
+
 /// Apply `mounts[]` inside the rootfs; true when one of them bound `/dev`.
 pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<bool, InitError> {
     match config.mounts {
-        Some(list) => mounts::apply(root.as_fd(), list),
+        Some(list) => {
+            if config.mount_label.is_some() {
+                // runc leaves the label out without SELinux; ocinit says so instead.
+                let selinux = rustix::fs::statfs(c"/sys/fs/selinux")
+                    .is_ok_and(|s| s.f_type == i64::from(SELINUX_MAGIC));
+                if !selinux {
+                    return Err(InitError::invalid(
+                        Step::Mounts,
+                        At::field(Field::LinuxMountLabel),
+                        Reason::SELinuxIsNotEnabledOnThisKernel,
+                    ));
+                }
+            }
+            mounts::apply(root.as_fd(), list, config.mount_label)
+        }
         None => Ok(false),
     }
 }

@@ -238,6 +238,7 @@ crate::texts! {
         NestedTooDeep = "nested too deep",
         NoInEntry = "no '=' in entry",
         NotLINUXOrLINUX32 = "not LINUX or LINUX32",
+        NotASELinuxContext = "not a SELinux context (no \" or escapes)",
         NotAPathUnderDevNo = "not a path under /dev/ (no empty, . or .. components)",
         NotASysctlName = "not a sysctl name",
         NotAWholeNumberOfBPF = "not a whole number of BPF instructions",

@@ -516,3 +516,46 @@ fn cgroup_mounts_show_the_containers_own_cgroups() {
     assert!(stdout(&o).contains(" - cgroup2 cgroup2 "), "{}", stdout(&o));
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
+
+/// `linux.mountLabel`: without SELinux (this kernel) a label is a clear error before anything
+/// is mounted (runc leaves it out silently); an empty one is no label. The `context=` data
+/// itself is a unit test (`mounts::tests`).
+#[test]
+fn mount_label_needs_selinux() {
+    if !root_or_skip("mount_label_needs_selinux") {
+        return;
+    }
+    if std::path::Path::new("/sys/fs/selinux/enforce").exists() {
+        eprintln!("SKIP: SELinux is enabled here; this test covers kernels without it");
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("mountlabel");
+    let with = |label: &str| {
+        b.config(&["sh", "-c", "touch /out/ran"], "", "").replacen(
+            r#""namespaces""#,
+            &format!(r#""mountLabel":{label},"namespaces""#),
+            1,
+        )
+    };
+    let o = b.run(&with(r#""""#));
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::remove_file(b.out("ran")).expect("ran");
+    for (label, expected) in [
+        (
+            r#""system_u:object_r:container_file_t:s0:c1,c2""#,
+            "linux.mountLabel (system_u:object_r:container_file_t:s0:c1,c2): validate: SELinux is not enabled on this kernel",
+        ),
+        (
+            r#""a\"b""#,
+            "validate: not a SELinux context (no \" or escapes)",
+        ),
+        ("7", "linux.mountLabel (7): validate: expected a string"),
+    ] {
+        let o = b.run(&with(label));
+        assert!(!o.status.success(), "{label}: ran");
+        assert!(stderr(&o).contains(expected), "{label}: {}", stderr(&o));
+        assert!(!b.out("ran").exists(), "{label}: the process ran");
+    }
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -13,7 +13,7 @@ use rustix::io::Errno;
 use rustix::mount::MountFlags;
 
 use crate::config::{member, string};
-use crate::cpath::CPath;
+use crate::cpath::{CPath, PATH_MAX};
 use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Kind, Value};
 use crate::names::{Names, Table};
@@ -366,21 +366,84 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno>
 }
 
 /// Open `path` inside `root`, creating what is missing: directories, and for `file` an empty
-/// regular file as the last component (a bind target for a file source).
+/// regular file as the last component (a bind target for a file source). A dangling symlink on
+/// the way is followed inside the root (runc's `MkdirAllInRoot`: the image's `/etc/resolv.conf
+/// -> ../run/resolv.conf` gets its target created), never out of it (CVE-2024-45310): the
+/// rewritten path is resolved with `RESOLVE_IN_ROOT` again, at most 40 times (ELOOP).
 pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<OwnedFd, Errno> {
+    let mut current = [0u8; PATH_MAX];
+    let mut len = copy_into(&mut current, 0, path)?;
+    for _ in 0..40 {
+        let path = current.get(..len).unwrap_or_default();
+        let (parent, parent_len, end) = match create_until_link(root, path, file)? {
+            Created::Done(fd) => return Ok(fd),
+            Created::Link {
+                parent,
+                parent_len,
+                end,
+            } => (parent, parent_len, end),
+        };
+        // `path[parent_len + 1..end]` names a symlink in `parent` whose target is missing.
+        let mut target = [0u8; PATH_MAX];
+        let name = path.get(parent_len + 1..end).unwrap_or_default();
+        let n =
+            rustix::fs::readlinkat_raw(&parent, name, &mut target[..]).map_err(|_| Errno::EXIST)?;
+        let target = target.get(..n).unwrap_or_default();
+        let mut next = [0u8; PATH_MAX];
+        let mut at = 0;
+        if !target.starts_with(b"/") {
+            at = copy_into(&mut next, at, path.get(..=parent_len).unwrap_or_default())?;
+        }
+        at = copy_into(&mut next, at, target)?;
+        at = copy_into(&mut next, at, path.get(end..).unwrap_or_default())?;
+        current = next;
+        len = at;
+    }
+    Err(Errno::LOOP)
+}
+
+fn copy_into(buf: &mut [u8; PATH_MAX], at: usize, bytes: &[u8]) -> Result<usize, Errno> {
+    let end = at + bytes.len();
+    buf.get_mut(at..end)
+        .ok_or(Errno::NAMETOOLONG)?
+        .copy_from_slice(bytes);
+    Ok(end)
+}
+
+/// What [`create_until_link`] got to.
+enum Created {
+    /// The path exists now.
+    Done(OwnedFd),
+    /// `path[parent_len + 1..end]` exists in `parent` but does not resolve: a dangling link.
+    Link {
+        parent: OwnedFd,
+        parent_len: usize,
+        end: usize,
+    },
+}
+
+/// Create the missing components of `path`, stopping at a dangling symlink.
+fn create_until_link(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<Created, Errno> {
     match open_in_root(root, path) {
         Err(Errno::NOENT) => {}
-        r => return r,
+        r => return r.map(Created::Done),
     }
     // The common case, only the last component missing: create it in its parent.
     let trimmed = path.strip_suffix(b"/").unwrap_or(path);
     if let Some(slash) = trimmed.iter().rposition(|&c| c == b'/') {
-        let (parent_path, name) = (&trimmed[..slash.max(1)], &trimmed[slash + 1..]);
+        let name = trimmed.get(slash + 1..).unwrap_or_default();
         if !name.is_empty() && name != b"." && name != b".." {
-            match open_in_root(root, parent_path) {
+            match open_in_root(root, trimmed.get(..slash.max(1)).unwrap_or_default()) {
                 Ok(parent) => {
-                    create_entry(&parent, name, file)?;
-                    return open_in_root(root, path);
+                    return match create_entry(&parent, name, file) {
+                        Ok(()) => open_in_root(root, path).map(Created::Done),
+                        Err(Errno::EXIST) => Ok(Created::Link {
+                            parent,
+                            parent_len: slash,
+                            end: trimmed.len(),
+                        }),
+                        Err(e) => Err(e),
+                    };
                 }
                 Err(Errno::NOENT) => {}
                 Err(e) => return Err(e),
@@ -388,7 +451,7 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
         }
     }
     let mut parent = open_in_root(root, b"/")?;
-    let mut end = 0;
+    let (mut end, mut parent_len) = (0, 0);
     for component in path.split(|&c| c == b'/') {
         end += component.len() + 1;
         if component.is_empty() || component == b"." {
@@ -397,14 +460,22 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
         let prefix = path.get(..end - 1).unwrap_or(path);
         match open_in_root(root, prefix) {
             Ok(fd) => parent = fd,
-            Err(Errno::NOENT) => {
-                create_entry(&parent, component, file && end > path.len())?;
-                parent = open_in_root(root, prefix)?;
-            }
+            Err(Errno::NOENT) => match create_entry(&parent, component, file && end > path.len()) {
+                Ok(()) => parent = open_in_root(root, prefix)?,
+                Err(Errno::EXIST) => {
+                    return Ok(Created::Link {
+                        parent,
+                        parent_len,
+                        end: end - 1,
+                    });
+                }
+                Err(e) => return Err(e),
+            },
             Err(e) => return Err(e),
         }
+        parent_len = end - 1;
     }
-    Ok(parent)
+    Ok(Created::Done(parent))
 }
 
 /// Create `name` in `parent`: an empty file (`O_EXCL|O_NOFOLLOW`: nothing that exists, link

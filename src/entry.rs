@@ -417,6 +417,10 @@ pub fn build_container(
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
     crate::devices::apply(config, root.as_fd(), dev_bound)?;
     rootfs::pivot(config, root)?;
+    if config.namespaces.has(g::CLONE_NEWNS) {
+        // The container's /dev is in place: stdio on the host's /dev/null moves to it.
+        crate::paths::reopen_dev_null()?;
+    }
     // In the container's namespaces, through a procfs of our own (CVE-2025-52881).
     crate::sysctl::apply(config.sysctl)?;
     // Container paths now; read-only first so that masks sit on top (runc).

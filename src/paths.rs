@@ -87,6 +87,49 @@ pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// After the pivot, stdio that is a null device (the host's `/dev/null`, which the parent
+/// passed) is replaced by the container's own, checked to be the null device: the container
+/// keeps no handle on the host's `/dev` (runc's `reOpenDevNull`).
+pub fn reopen_dev_null() -> Result<(), InitError> {
+    const STEP: Step = Step::PivotRoot;
+    let null_dev = rustix::fs::makedev(1, 3);
+    let is_null = |st: &rustix::fs::Stat| {
+        FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice && st.st_rdev == null_dev
+    };
+    let mut null = None;
+    for (i, fd) in crate::sys::stdio().into_iter().enumerate() {
+        if !rustix::fs::fstat(fd).is_ok_and(|st| is_null(&st)) {
+            continue;
+        }
+        if null.is_none() {
+            let f = rustix::fs::open(
+                c"/dev/null",
+                OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC,
+                Mode::empty(),
+            )
+            .ctx(STEP, Op::Open, At::NONE)
+            .map_err(|e| e.because(Reason::TheContainersDevNull))?;
+            if !rustix::fs::fstat(&f).is_ok_and(|st| is_null(&st)) {
+                return Err(InitError::invalid(
+                    STEP,
+                    At::NONE,
+                    Reason::TheContainersDevNullIsNot,
+                ));
+            }
+            null = Some(f);
+        }
+        if let Some(f) = &null {
+            match i {
+                0 => rustix::stdio::dup2_stdin(f),
+                1 => rustix::stdio::dup2_stdout(f),
+                _ => rustix::stdio::dup2_stderr(f),
+            }
+            .ctx(STEP, Op::Dup, At::NONE)?;
+        }
+    }
+    Ok(())
+}
+
 /// `linux.maskedPaths`.
 pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::MaskedPaths;

@@ -590,3 +590,99 @@ fn mount_label_needs_selinux() {
     }
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
+
+/// stdio that is the host's `/dev/null` (ocirun's `output()` gives stdin that) is the
+/// container's own null device by the time the process runs (runc's `reOpenDevNull`).
+#[test]
+fn stdio_on_the_hosts_dev_null_moves_to_the_containers() {
+    if !root_or_skip("stdio_on_the_hosts_dev_null_moves_to_the_containers") {
+        return;
+    }
+    use std::os::unix::fs::MetadataExt;
+    let b = Bundle::new("devnull");
+    let o = b.run(&b.config(
+        &[
+            "sh",
+            "-c",
+            "stat -L -c '%d:%i %t:%T' /proc/self/fd/0 /dev/null",
+        ],
+        "",
+        "",
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 2, "{out}");
+    assert_eq!(lines[0], lines[1], "stdin is not the container's /dev/null");
+    assert!(lines[0].ends_with(" 1:3"), "{out}");
+    let host = std::fs::metadata("/dev/null").expect("stat");
+    let host_id = format!("{}:{}", host.dev(), host.ino());
+    assert!(
+        !lines[0].starts_with(&host_id),
+        "still the host's /dev/null: {out}"
+    );
+}
+
+/// CVE-2021-30465, the racy variant: while containers start, another process keeps swapping
+/// the rootfs's `/mnt` between a directory and a symlink that climbs to a host directory. The
+/// mount targets are resolved inside the root and mounted through their fds, so every start
+/// either mounts inside the rootfs or fails; the host directory never gets anything.
+#[test]
+fn a_racing_symlink_swap_never_reaches_the_host() {
+    if !root_or_skip("a_racing_symlink_swap_never_reaches_the_host") {
+        return;
+    }
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let before = host_mounts();
+    let b = Bundle::new("race");
+    let rootfs = b.dir.join("rootfs");
+    let victim = b.dir.join("victim");
+    std::fs::create_dir_all(&victim).expect("mkdir");
+    std::fs::create_dir_all(rootfs.join("mnt")).expect("mkdir");
+    let climb = format!("/../../../../../../..{}", victim.display());
+    let config = b.config(&["true"], "", "").replace(
+        r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+        r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]},
+           {"destination":"/mnt/x","type":"tmpfs","source":"tmpfs"},
+           {"destination":"/mnt/f","type":"bind","source":"/etc/hostname","options":["bind"]}"#,
+    );
+    b.write_config(&config);
+    let stop = Arc::new(AtomicBool::new(false));
+    let racer = {
+        let (stop, rootfs) = (stop.clone(), rootfs.clone());
+        std::thread::spawn(move || {
+            let (mnt, aside) = (rootfs.join("mnt"), rootfs.join("mnt.dir"));
+            let mut swaps = 0u64;
+            while !stop.load(Ordering::Relaxed) {
+                let _ = std::fs::rename(&mnt, &aside);
+                let _ = std::os::unix::fs::symlink(&climb, &mnt);
+                std::thread::yield_now();
+                let _ = std::fs::remove_file(&mnt);
+                let _ = std::fs::rename(&aside, &mnt);
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let bundle = b.dir.to_str().expect("utf-8");
+    let (mut started, mut failed) = (0, 0);
+    for _ in 0..150 {
+        let o = b.ocirun(&["run", "-b", bundle, &b.id]);
+        if o.status.success() {
+            started += 1;
+        } else {
+            failed += 1;
+        }
+        assert_eq!(
+            std::fs::read_dir(&victim).expect("victim").count(),
+            0,
+            "something was created in the host directory"
+        );
+    }
+    stop.store(true, Ordering::Relaxed);
+    let swaps = racer.join().expect("racer");
+    eprintln!("{started} started, {failed} failed, {swaps} swaps");
+    assert!(swaps > 100, "the race did not run");
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -84,7 +84,8 @@ fn bind_dev_console(peer: &OwnedFd) -> Result<(), InitError> {
     let fail = |op, e| InitError::sys(STEP, op, e, AT).because(Reason::DevConsole);
     let how = ResolveFlags::NO_SYMLINKS | ResolveFlags::BENEATH;
     // openat2 takes a mode only with O_CREAT.
-    let open = |flags, mode| rustix::fs::openat2(rustix::fs::CWD, c"dev/console", flags, mode, how);
+    let open =
+        |flags, mode| crate::resolve::open(rustix::fs::CWD, b"dev/console", flags, mode, how);
     let target = match open(
         OFlags::PATH | OFlags::NOFOLLOW | OFlags::CLOEXEC,
         Mode::empty(),

@@ -24,6 +24,7 @@ pub mod paths;
 pub mod pid1;
 pub mod process;
 pub mod protocol;
+pub mod resolve;
 pub mod rootfs;
 pub mod seccomp;
 pub mod sys;

@@ -3,7 +3,7 @@
 //! container's `/proc` (CVE-2019-16884, CVE-2023-28642: an image's `/proc` could swallow the
 //! write and the process would run unconfined).
 
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
 
@@ -64,9 +64,9 @@ fn write(
         }
     };
     let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_XDEV;
-    let f = rustix::fs::openat2(
-        proc,
-        file,
+    let f = crate::resolve::open(
+        proc.as_fd(),
+        file.to_bytes(),
         OFlags::WRONLY | OFlags::CLOEXEC,
         Mode::empty(),
         resolve,

@@ -350,19 +350,13 @@ impl<'a> Mount<'a> {
 /// inside `root` and `..` cannot climb out of it.
 pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno> {
     let resolve = ResolveFlags::IN_ROOT | ResolveFlags::NO_MAGICLINKS;
-    loop {
-        match rustix::fs::openat2(
-            root,
-            path,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-            resolve,
-        ) {
-            // EAGAIN: a concurrent rename somewhere in the kernel; the lookup is retried.
-            Err(Errno::AGAIN | Errno::INTR) => {}
-            r => return r,
-        }
-    }
+    crate::resolve::open(
+        root,
+        path,
+        OFlags::PATH | OFlags::CLOEXEC,
+        Mode::empty(),
+        resolve,
+    )
 }
 
 /// Open `path` inside `root`, creating what is missing: directories, and for `file` an empty
@@ -372,7 +366,7 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno>
 /// rewritten path is resolved with `RESOLVE_IN_ROOT` again, at most 40 times (ELOOP).
 pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<OwnedFd, Errno> {
     let mut current = [0u8; PATH_MAX];
-    let mut len = copy_into(&mut current, 0, path)?;
+    let mut len = crate::resolve::put(&mut current, 0, path)?;
     for _ in 0..40 {
         let path = current.get(..len).unwrap_or_default();
         let (parent, parent_len, end) = match create_until_link(root, path, file)? {
@@ -392,22 +386,14 @@ pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<O
         let mut next = [0u8; PATH_MAX];
         let mut at = 0;
         if !target.starts_with(b"/") {
-            at = copy_into(&mut next, at, path.get(..=parent_len).unwrap_or_default())?;
+            at = crate::resolve::put(&mut next, at, path.get(..=parent_len).unwrap_or_default())?;
         }
-        at = copy_into(&mut next, at, target)?;
-        at = copy_into(&mut next, at, path.get(end..).unwrap_or_default())?;
+        at = crate::resolve::put(&mut next, at, target)?;
+        at = crate::resolve::put(&mut next, at, path.get(end..).unwrap_or_default())?;
         current = next;
         len = at;
     }
     Err(Errno::LOOP)
-}
-
-fn copy_into(buf: &mut [u8; PATH_MAX], at: usize, bytes: &[u8]) -> Result<usize, Errno> {
-    let end = at + bytes.len();
-    buf.get_mut(at..end)
-        .ok_or(Errno::NAMETOOLONG)?
-        .copy_from_slice(bytes);
-    Ok(end)
 }
 
 /// What [`create_until_link`] got to.
@@ -697,7 +683,7 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
     // (CVE-2019-19921, CVE-2023-27561).
     let strict = fs_type.bytes() == b"proc" || fs_type.bytes() == b"sysfs";
     let open_strict = || {
-        rustix::fs::openat2(
+        crate::resolve::open(
             root,
             destination.bytes(),
             OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,

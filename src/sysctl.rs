@@ -3,7 +3,7 @@
 //! never through the container's `/proc`, which a config or image could cover (CVE-2025-52881).
 
 use linux_raw_sys::general as g;
-use rustix::fd::OwnedFd;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::mount::{FsMountFlags, FsOpenFlags, MountAttrFlags};
 
@@ -146,9 +146,9 @@ pub fn apply(sysctl: Option<Value<'_>>) -> Result<(), InitError> {
         }
         // Beneath the private procfs, on it alone, no magic links.
         let resolve = ResolveFlags::BENEATH | ResolveFlags::NO_XDEV | ResolveFlags::NO_MAGICLINKS;
-        let file = rustix::fs::openat2(
-            &proc,
-            path.as_cstr(),
+        let file = crate::resolve::open(
+            proc.as_fd(),
+            path.bytes(),
             OFlags::WRONLY | OFlags::TRUNC | OFlags::CLOEXEC,
             Mode::empty(),
             resolve,

@@ -2,6 +2,8 @@
 
 mod common;
 
+use std::process::Command;
+
 use common::{Bundle, host_mounts, root_or_skip, stderr, stdout};
 
 /// Capabilities of an ordinary container: no CAP_SYS_ADMIN, so no unmounting.
@@ -694,5 +696,89 @@ fn a_racing_symlink_swap_never_reaches_the_host() {
     let swaps = racer.join().expect("racer");
     eprintln!("{started} started, {failed} failed, {swaps} swaps");
     assert!(swaps > 100, "the race did not run");
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// Where `openat2` is missing (before Linux 5.6, or refused with ENOSYS by a seccomp profile),
+/// the init resolves paths in userspace with the same guarantees: every `openat2` of these runs
+/// fails with ENOSYS (strace), and climbing and dangling symlinks still land inside the root,
+/// a symlinked `/proc` is still refused, sysctls are still written beneath the private procfs.
+#[test]
+fn without_openat2_the_walk_keeps_the_guarantees() {
+    if !root_or_skip("without_openat2_the_walk_keeps_the_guarantees") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("walk");
+    let rootfs = b.dir.join("rootfs");
+    let marker = format!("ocinit-walk-{}", std::process::id());
+    std::os::unix::fs::symlink("/../../../etc", rootfs.join("a")).expect("symlink");
+    std::os::unix::fs::symlink("../../..", rootfs.join("b")).expect("symlink");
+    std::fs::create_dir_all(rootfs.join("etc")).expect("mkdir");
+    std::os::unix::fs::symlink("../run/resolv.conf", rootfs.join("etc/resolv.conf"))
+        .expect("symlink");
+    std::fs::write(b.dir.join("file"), "content\n").expect("write");
+    let script = format!(
+        "grep -c ' /etc/{marker} ' /proc/self/mountinfo; grep -c ' /{marker}y ' /proc/self/mountinfo; \
+         cat /run/resolv.conf; cat /proc/sys/kernel/shmmni"
+    );
+    let config = b
+        .config(&["sh", "-c", &script], "", "")
+        .replace(
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+            &format!(
+                r#"{{"destination":"/out","type":"bind","source":"out","options":["rbind"]}},
+                {{"destination":"/a/{marker}","type":"tmpfs","source":"tmpfs"}},
+                {{"destination":"/b/{marker}y","type":"tmpfs","source":"tmpfs"}},
+                {{"destination":"/etc/resolv.conf","type":"bind","source":"file","options":["bind"]}}"#
+            ),
+        )
+        .replace(
+            r#"{"type":"network"}]"#,
+            r#"{"type":"network"}],"sysctl":{"kernel.shmmni":"2345"}"#,
+        );
+    b.write_config(&config);
+    let trace = b.dir.join("strace.out");
+    let run = |config: &str| {
+        b.write_config(config);
+        Command::new("strace")
+            .args([
+                "-f",
+                "-qq",
+                "-e",
+                "trace=openat2",
+                "-e",
+                "inject=openat2:error=ENOSYS",
+                "-o",
+            ])
+            .arg(&trace)
+            .args(b.run_command())
+            .output()
+            .expect("strace")
+    };
+    let o = run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "1\n1\ncontent\n2345\n");
+    let traced = std::fs::read_to_string(&trace).expect("strace output");
+    assert!(
+        traced.contains("ENOSYS"),
+        "openat2 was not refused:\n{traced}"
+    );
+    assert!(!std::path::Path::new("/etc").join(&marker).exists());
+    assert!(rootfs.join("etc").join(&marker).is_dir());
+    assert!(rootfs.join("run/resolv.conf").exists());
+
+    // A /proc that is a symlink is still refused (RESOLVE_NO_SYMLINKS).
+    let _ = std::fs::remove_dir(rootfs.join("proc"));
+    std::fs::create_dir_all(rootfs.join("evil")).expect("mkdir");
+    std::os::unix::fs::symlink("/evil", rootfs.join("proc")).expect("symlink");
+    let o = run(&b.config(&["sh", "-c", "touch /out/ran"], "", ""));
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("(proc and sysfs need a real directory, not a symlink)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!b.out("ran").exists());
     assert_eq!(before, host_mounts(), "host mount table changed");
 }

@@ -35,6 +35,49 @@ impl CPath {
         Ok(p)
     }
 
+    /// The path made lexical, as runc's `CleanPath` makes mount destinations: `.` and empty
+    /// components dropped, `..` taking one away (never above `/`). Nothing is resolved: the
+    /// result is then resolved inside the root, and no directory a `..` stepped out of is made.
+    pub fn clean(&mut self) {
+        let mut out = 0;
+        let mut i = 0;
+        while i < self.len {
+            let end = self
+                .buf
+                .get(i..self.len)
+                .and_then(|r| r.iter().position(|&c| c == b'/'))
+                .map_or(self.len, |e| i + e);
+            match self.buf.get(i..end).unwrap_or_default() {
+                b"" | b"." => {}
+                b".." => {
+                    out = self
+                        .buf
+                        .get(..out)
+                        .and_then(|o| o.iter().rposition(|&c| c == b'/'))
+                        .unwrap_or(0);
+                }
+                _ => {
+                    if let Some(slash) = self.buf.get_mut(out) {
+                        *slash = b'/';
+                    }
+                    self.buf.copy_within(i..end, out + 1);
+                    out += 1 + end - i;
+                }
+            }
+            i = end + 1;
+        }
+        if out == 0 {
+            if let Some(slash) = self.buf.get_mut(0) {
+                *slash = b'/';
+            }
+            out = 1;
+        }
+        self.len = out;
+        if let Some(nul) = self.buf.get_mut(out) {
+            *nul = 0;
+        }
+    }
+
     /// The empty path, to be written into.
     pub fn empty() -> CPath {
         CPath {
@@ -86,5 +129,28 @@ impl Sink for CPath {
             .copy_from_slice(bytes);
         self.len = end;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clean_is_lexical() {
+        for (path, clean) in [
+            ("/x/../y", "/y"),
+            ("/../a/./b//", "/a/b"),
+            ("/", "/"),
+            ("/..", "/"),
+            ("/a/b/../../c/", "/c"),
+            ("//proc/.//cpuinfo", "/proc/cpuinfo"),
+        ] {
+            let mut p = CPath::empty();
+            Sink::put(&mut p, path.as_bytes()).expect("fits");
+            p.clean();
+            assert_eq!(p.bytes(), clean.as_bytes(), "{path}");
+            assert_eq!(p.as_cstr().to_bytes(), clean.as_bytes(), "{path}");
+        }
     }
 }

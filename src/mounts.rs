@@ -518,8 +518,9 @@ pub fn apply(
             m.options
                 .push_label(label, At::field(Field::LinuxMountLabel))?;
         }
-        let destination =
+        let mut destination =
             CPath::decode(m.destination, STEP, At::item(Field::MountsDestination, i))?;
+        destination.clean();
         dev_bound |= m.options.is_bind() && m.destination.eq_str("/dev");
         if m.options.is_bind() {
             bind(root, &m, &destination)?;

@@ -432,7 +432,11 @@ fn nothing_but_procfs_and_runcs_files_over_proc() {
         ),
         // Through a symlink of the image: the target is on the container's procfs.
         (fake.join("cpuinfo"), "/k/core_pattern", "inside /proc"),
-        (fake.join("cpuinfo"), "/proc//cpuinfo", "inside /proc"),
+        (
+            fake.join("cpuinfo"),
+            "/x/../proc/sys/../sys/kernel/core_pattern",
+            "inside /proc",
+        ),
     ] {
         let o = b.run(&with(bind(&source, destination)));
         assert!(!o.status.success(), "{destination}: ran");
@@ -780,5 +784,67 @@ fn without_openat2_the_walk_keeps_the_guarantees() {
         stderr(&o)
     );
     assert!(!b.out("ran").exists());
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// Mount shapes runc accepts: overlay, a destination given twice (the later on top), `..` in a
+/// destination (resolved inside the root); and the errors: an overlong destination, data the
+/// kernel rejects, each naming `mounts[i]`.
+#[test]
+fn overlay_stacked_and_dotdot_destinations() {
+    if !root_or_skip("overlay_stacked_and_dotdot_destinations") {
+        return;
+    }
+    let before = host_mounts();
+    let b = Bundle::new("mountshapes");
+    let (lower, upper, work) = (b.dir.join("lower"), b.dir.join("upper"), b.dir.join("work"));
+    for d in [&lower, &upper, &work] {
+        std::fs::create_dir_all(d).expect("mkdir");
+    }
+    std::fs::write(lower.join("from-lower"), "lower\n").expect("write");
+    let overlay = format!(
+        r#"{{"destination":"/merged","type":"overlay","source":"overlay","options":["lowerdir={}","upperdir={}","workdir={}"]}},
+           {{"destination":"/d","type":"tmpfs","source":"tmpfs","options":["size=1m"]}},
+           {{"destination":"/d","type":"tmpfs","source":"tmpfs","options":["size=2m"]}},
+           {{"destination":"/x/../y","type":"tmpfs","source":"tmpfs"}}"#,
+        lower.display(),
+        upper.display(),
+        work.display()
+    );
+    let with = |extra: &str, script: &str| {
+        b.config(&["sh", "-c", script], "", "").replace(
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+            &format!(r#"{{"destination":"/out","type":"bind","source":"out","options":["rbind"]}},{extra}"#),
+        )
+    };
+    let o = b.run(&with(
+        &overlay,
+        "cat /merged/from-lower; echo new > /merged/written; grep -c ' /d ' /proc/self/mountinfo; \
+         grep ' /d ' /proc/self/mountinfo | tail -1 | grep -o 'size=2048k'; grep -c ' /y ' /proc/self/mountinfo",
+    ));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "lower\n2\nsize=2048k\n1\n");
+    assert_eq!(
+        std::fs::read_to_string(upper.join("written")).expect("upper"),
+        "new\n"
+    );
+    assert!(b.dir.join("rootfs/y").is_dir() && !b.dir.join("rootfs/x").exists());
+    let long = format!("/{}", "a/".repeat(2100));
+    for (extra, expected) in [
+        (
+            format!(r#"{{"destination":"{long}","type":"tmpfs","source":"tmpfs"}}"#),
+            "mounts[2].destination",
+        ),
+        (
+            r#"{"destination":"/t","type":"tmpfs","source":"tmpfs","options":["size=lots"]}"#
+                .to_string(),
+            "init failed at mounts[2] (tmpfs → /t): mount: Invalid argument",
+        ),
+    ] {
+        let o = b.run(&with(&extra, "touch /out/ran"));
+        assert!(!o.status.success(), "{expected}: ran");
+        assert!(stderr(&o).contains(expected), "{expected}: {}", stderr(&o));
+        assert!(!b.out("ran").exists());
+    }
     assert_eq!(before, host_mounts(), "host mount table changed");
 }

@@ -344,6 +344,10 @@ impl<'a> Mount<'a> {
     fn at(&self) -> At {
         At::item(Field::MountsItem, self.index)
     }
+
+    fn is_read_only_tmpfs(&self) -> bool {
+        self.options.flags & g::MS_RDONLY != 0 && self.fs_type.is_some_and(|t| t.eq_str("tmpfs"))
+    }
 }
 
 /// `openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: symlinks resolve
@@ -507,8 +511,15 @@ pub fn apply(
     label: Option<JStr<'_>>,
 ) -> Result<bool, InitError> {
     let mut dev_bound = false;
+    let mut read_only_later = false;
     for (i, m) in mounts.elements().enumerate() {
         let mut m = Mount::decode(m, i)?;
+        if m.is_read_only_tmpfs() {
+            // Writable until every mount is in place, so those below it can make their mount
+            // points; remounted read-only at the end (runc).
+            m.options.flags &= !g::MS_RDONLY;
+            read_only_later = true;
+        }
         if let Some(label) = label
             && !m.options.is_bind()
             && !["proc", "sysfs", "mqueue", "cgroup", "cgroup2"]
@@ -544,6 +555,21 @@ pub fn apply(
                 Op::MountSetattr,
                 m.at(),
             )?;
+        }
+    }
+    if read_only_later {
+        for (i, m) in mounts.elements().enumerate() {
+            let m = Mount::decode(m, i)?;
+            if !m.is_read_only_tmpfs() {
+                continue;
+            }
+            let mut destination =
+                CPath::decode(m.destination, STEP, At::item(Field::MountsDestination, i))?;
+            destination.clean();
+            let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
+            mount_at(c"", top.as_fd(), c"", m.options.flags | g::MS_REMOUNT, None)
+                .ctx(STEP, Op::Mount, m.at())
+                .map_err(|e| e.because(Reason::ReadOnlyRemount))?;
         }
     }
     Ok(dev_bound)

@@ -848,3 +848,33 @@ fn overlay_stacked_and_dotdot_destinations() {
     }
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
+
+/// A read-only tmpfs is made read-only after every mount is in place (runc), so mounts below it
+/// can still make their mount points in it.
+#[test]
+fn read_only_tmpfs_takes_mounts_below_it() {
+    if !root_or_skip("read_only_tmpfs_takes_mounts_below_it") {
+        return;
+    }
+    let b = Bundle::new("rotmpfs");
+    let config = b
+        .config(
+            &[
+                "sh",
+                "-c",
+                "touch /t/x 2>/dev/null || echo t-read-only; touch /t/sub/y && echo sub-writable; \
+                 grep ' /t ' /proc/self/mountinfo | cut -d' ' -f6",
+            ],
+            "",
+            "",
+        )
+        .replace(
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]}"#,
+            r#"{"destination":"/out","type":"bind","source":"out","options":["rbind"]},
+               {"destination":"/t","type":"tmpfs","source":"tmpfs","options":["ro","nosuid"]},
+               {"destination":"/t/sub","type":"tmpfs","source":"tmpfs"}"#,
+        );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "t-read-only\nsub-writable\nro,nosuid,relatime\n");
+}

@@ -122,14 +122,10 @@ fn exec_of_a_missing_program_prints_one_line() {
         "--",
         "sh",
         "-c",
-        "ps -o comm | grep -vc COMMAND",
+        "set -- /proc/[0-9]*; echo $#",
     ]);
-    assert_eq!(
-        stdout(&o),
-        "4\n",
-        "sleep (PID 1), sh, ps and grep: {}",
-        stderr(&o)
-    );
+    // Only shell builtins run, so no pipeline child can race the count.
+    assert_eq!(stdout(&o), "2\n", "sleep (PID 1) and sh: {}", stderr(&o));
     drop(b);
     assert_eq!(before, host_mounts());
 }

@@ -143,11 +143,14 @@ pub fn before_user_switch(p: &Process<'_>, log: &Log<'_>) -> Result<Option<Sets>
             Err(e) => return Err(InitError::sys(STEP, Op::Prctl, e, at)),
         }
     }
-    rustix::thread::set_keep_capabilities(true).ctx(
-        STEP,
-        Op::Prctl,
-        At::field(Field::ProcessCapabilities),
-    )?;
+    if p.user.uid != 0 {
+        // Only a switch away from uid 0 empties the permitted set; execve clears the flag.
+        rustix::thread::set_keep_capabilities(true).ctx(
+            STEP,
+            Op::Prctl,
+            At::field(Field::ProcessCapabilities),
+        )?;
+    }
     Ok(Some(sets))
 }
 
@@ -157,7 +160,6 @@ pub fn before_user_switch(p: &Process<'_>, log: &Log<'_>) -> Result<Option<Sets>
 pub fn after_user_switch(sets: Option<Sets>, log: &Log<'_>) -> Result<(), InitError> {
     let Some(s) = sets else { return Ok(()) };
     let at = At::field(Field::ProcessCapabilities);
-    rustix::thread::set_keep_capabilities(false).ctx(STEP, Op::Prctl, at)?;
     let caps = CapabilitySets {
         effective: CapabilitySet::from_bits_retain(s.effective),
         permitted: CapabilitySet::from_bits_retain(s.permitted),

@@ -104,14 +104,12 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     }
     // An O_PATH handle resolved inside the root: every *at call below stays in this directory.
     let dev = mounts::create_in_root(root, b"/dev", false).ctx(STEP, Op::Open, At::NONE)?;
-    // Created with umask 0 as root, a node is right as made: no chmod and chown per node.
-    let umask = rustix::process::umask(Mode::empty());
+    // Created as root (umask 0 since build_container began), a node is right as made: no
+    // chmod and chown per node.
     let exact = rustix::process::geteuid().is_root() && rustix::process::getegid().is_root();
-    let created = DEVICES
+    DEVICES
         .iter()
-        .try_for_each(|(path, major, minor)| device(dev.as_fd(), *path, *major, *minor, exact));
-    rustix::process::umask(umask);
-    created?;
+        .try_for_each(|(path, major, minor)| device(dev.as_fd(), *path, *major, *minor, exact))?;
     // ptmx must be the container's devpts one: whatever the image put there goes.
     match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
         Ok(()) | Err(Errno::NOENT) => {}

@@ -124,7 +124,7 @@ impl Setup {
             parent_death: rustix::process::parent_process_death_signal()
                 .ok()
                 .flatten()
-                .zip(rustix::process::getppid()),
+                .and_then(|signal| Some((signal, rustix::process::getppid()?))),
         };
         if version != Some(protocol::VERSION.as_bytes()) {
             return Err(env_error(
@@ -148,7 +148,7 @@ impl Setup {
         if let Some(f) = &self.fifo {
             keep[2] = f.as_fd();
         }
-        process::close_fds(3 + self.preserved, &keep).map_err(|e| e.in_step(Step::Setup))
+        process::close_fds(3 + self.preserved, &keep)
     }
 
     fn log(&self) -> Log<'_> {
@@ -246,13 +246,10 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
     setup.log().phase("seccomp-compile");
 
-    let inside = if setup.exec {
-        enter_container(&config, control)?
+    if setup.exec {
+        enter_container(&config, control)?;
     } else {
-        build_container(&config, Some(control))?
-    };
-    if !inside {
-        return Ok(());
+        build_container(&config, Some(control))?;
     }
     setup.log().phase("namespaces-rootfs");
     // Inside the container (its devpts), before the user switch and the handshake: the parent
@@ -283,11 +280,6 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let mut envp = CStrArray::new(envp);
     let nnp = config.process.no_new_privileges;
     let early = seccomp.as_ref().filter(|_| !nnp);
-    if seccomp.is_some() {
-        // The profile may forbid close_range once loaded: close everything unannounced now
-        // (nothing the init opens later outlives its step).
-        setup.close_unannounced()?;
-    }
     let path = prepare_process(
         &config,
         &setup.log(),
@@ -343,13 +335,8 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     if let Some(fifo) = setup.fifo.take() {
         process::wait_fifo(fifo)?;
     }
-    let keep: [BorrowedFd<'_>; 2] = [control, setup.log.as_ref().map_or(control, |l| l.as_fd())];
-    match process::close_fds(3 + setup.preserved, &keep) {
-        // The profile forbids close_range (with its own errno); everything was closed before
-        // it was loaded, and every descriptor the init opened since was closed by its step.
-        Err(_) if seccomp.is_some() => {}
-        r => r?,
-    }
+    // No descriptor sweep here: the unannounced ones were closed at the start, and every one
+    // the init opened since is close-on-exec (the control channel and the log too).
     if config.stay_pid1 {
         // The user process runs as our child; we stay as its reaper (docs/PID1.md).
         return Err(crate::pid1::stay(path, &argv, &mut envp, &mut strings));
@@ -361,22 +348,25 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
 
 /// `exec`: into the running container's namespaces (all joined by path, the mount one too),
 /// then a fork into its PID namespace. No rootfs work: the container has its root already.
-/// Returns false in the process that forked (which then leaves).
-fn enter_container(config: &Config<'_>, control: BorrowedFd<'_>) -> Result<bool, InitError> {
+/// The process that forks for the PID namespace leaves in `fork_pid1`.
+fn enter_container(config: &Config<'_>, control: BorrowedFd<'_>) -> Result<(), InitError> {
     process::oom_score_adj(&config.process)?;
     join_namespaces(config)?;
-    if config.joins.set().has(g::CLONE_NEWPID) && !fork_pid1(control)? {
-        return Ok(false);
+    if config.joins.set().has(g::CLONE_NEWPID) {
+        fork_pid1(control)?;
     }
-    Ok(true)
+    Ok(())
 }
 
-/// Namespaces, the root filesystem, the hostname. Returns false in the process that forked the
-/// container's PID 1 (which then leaves); `control` is where that process announces it.
+/// Namespaces, the root filesystem, the hostname. The process that forks the container's PID 1
+/// announces it on `control` and leaves in `fork_pid1`.
 pub fn build_container(
     config: &Config<'_>,
     control: Option<BorrowedFd<'_>>,
-) -> Result<bool, InitError> {
+) -> Result<(), InitError> {
+    // Everything the init creates (mount points, device nodes) gets the mode it names, whatever
+    // umask the parent had; process.user.umask is set before `ready`.
+    rustix::process::umask(rustix::fs::Mode::empty());
     // Through the runtime's /proc, before any namespace changes what it shows; the container's
     // processes inherit it.
     process::oom_score_adj(&config.process)?;
@@ -407,9 +397,7 @@ pub fn build_container(
                 Reason::ANewPidNamespaceNeedsA,
             ));
         };
-        if !fork_pid1(control)? {
-            return Ok(false);
-        }
+        fork_pid1(control)?;
     }
     // Mount work happens while the host's paths are still reachable (bind sources).
     let root = rootfs::prepare(config)?;
@@ -426,8 +414,7 @@ pub fn build_container(
     // Container paths now; read-only first so that masks sit on top (runc).
     crate::paths::readonly(config)?;
     crate::paths::masked(config)?;
-    hostname(config)?;
-    Ok(true)
+    hostname(config)
 }
 
 /// no_new_privs, scheduling, umask: what runc sets before it tells the parent it is ready.
@@ -579,29 +566,31 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
 }
 
 /// Fork the container's PID 1 (`clone(CLONE_PARENT)` after `unshare(CLONE_NEWPID)`). Returns
-/// true in the child. The child waits until this process has announced its pid, so the
-/// parent always reads `pid` before anything the child sends.
-fn fork_pid1(control: BorrowedFd<'_>) -> Result<bool, InitError> {
+/// only in the child; this process announces the child's pid and exits. The child waits until
+/// then, so the parent always reads `pid` before anything the child sends.
+fn fork_pid1(control: BorrowedFd<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::PidNamespace;
     let (gate_read, gate_write) =
         rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, At::NONE)?;
     match sys::clone_parent().ctx(STEP, Op::Clone, At::NONE)? {
         Forked::Parent(pid) => {
-            drop(gate_read);
             if let Err(e) = protocol::send_pid(control, pid, STEP) {
                 if let Some(child) = rustix::process::Pid::from_raw(pid) {
                     let _ = rustix::process::kill_process(child, rustix::process::Signal::KILL);
                 }
                 return Err(e);
             }
-            // Our exit closes `gate_write`: that is the child's signal to go on.
-            Ok(false)
+            // Our exit closes `gate_write` (and every other descriptor, with no close each):
+            // that is the child's signal to go on.
+            sys::exit_group(0)
         }
         Forked::Child => {
             drop(gate_write);
             let mut byte = [0u8; 1];
             while let Err(Errno::INTR) = rustix::io::read(&gate_read, &mut byte) {}
-            Ok(true)
+            // Close-on-exec, and closed with the unannounced ones before exec: no close here.
+            core::mem::forget(gate_read);
+            Ok(())
         }
     }
 }

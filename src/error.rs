@@ -79,8 +79,6 @@ pub enum Step {
     Lookup,
     /// Waiting on the exec FIFO for `start`.
     ExecFifo,
-    /// Closing every descriptor the process must not inherit.
-    CloseFds,
     /// `execve`.
     Exec,
     /// Staying as PID 1: signals, fork, supervision.
@@ -131,7 +129,6 @@ impl Step {
             "env",
             "lookup",
             "exec-fifo",
-            "close-fds",
             "exec",
             "pid1",
             "boot",
@@ -550,7 +547,6 @@ mod tests {
             (Step::Env, "env"),
             (Step::Lookup, "lookup"),
             (Step::ExecFifo, "exec-fifo"),
-            (Step::CloseFds, "close-fds"),
             (Step::Exec, "exec"),
             (Step::Pid1, "pid1"),
             (Step::Boot, "boot"),

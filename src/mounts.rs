@@ -369,11 +369,24 @@ pub fn open_in_root(root: BorrowedFd<'_>, path: &[u8]) -> Result<OwnedFd, Errno>
 /// -> ../run/resolv.conf` gets its target created), never out of it (CVE-2024-45310): the
 /// rewritten path is resolved with `RESOLVE_IN_ROOT` again, at most 40 times (ELOOP).
 pub fn create_in_root(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<OwnedFd, Errno> {
+    create(root, path, file, false)
+}
+
+/// [`create_in_root`] for a path the caller's own [`open_in_root`] found missing: not looked
+/// up again.
+pub fn create_missing(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<OwnedFd, Errno> {
+    create(root, path, file, true)
+}
+
+fn create(root: BorrowedFd<'_>, path: &[u8], file: bool, missing: bool) -> Result<OwnedFd, Errno> {
     let mut current = [0u8; PATH_MAX];
     let mut len = crate::resolve::put(&mut current, 0, path)?;
+    let mut missing = missing;
     for _ in 0..40 {
         let path = current.get(..len).unwrap_or_default();
-        let (parent, parent_len, end) = match create_until_link(root, path, file)? {
+        let created = create_until_link(root, path, file, missing)?;
+        missing = false;
+        let (parent, parent_len, end) = match created {
             Created::Done(fd) => return Ok(fd),
             Created::Link {
                 parent,
@@ -412,11 +425,19 @@ enum Created {
     },
 }
 
-/// Create the missing components of `path`, stopping at a dangling symlink.
-fn create_until_link(root: BorrowedFd<'_>, path: &[u8], file: bool) -> Result<Created, Errno> {
-    match open_in_root(root, path) {
-        Err(Errno::NOENT) => {}
-        r => return r.map(Created::Done),
+/// Create the missing components of `path` (`missing`: known not to resolve), stopping at a
+/// dangling symlink.
+fn create_until_link(
+    root: BorrowedFd<'_>,
+    path: &[u8],
+    file: bool,
+    missing: bool,
+) -> Result<Created, Errno> {
+    if !missing {
+        match open_in_root(root, path) {
+            Err(Errno::NOENT) => {}
+            r => return r.map(Created::Done),
+        }
     }
     // The common case, only the last component missing: create it in its parent.
     let trimmed = path.strip_suffix(b"/").unwrap_or(path);
@@ -550,7 +571,7 @@ pub fn apply(
                 .map_err(|e| e.because(Reason::Propagation))?;
         }
         if o.attr_set != 0 || o.attr_clr != 0 {
-            crate::sys::mount_setattr(top.as_fd(), true, o.attr_set, o.attr_clr).ctx(
+            crate::sys::mount_setattr(top.as_fd(), c"", true, o.attr_set, o.attr_clr).ctx(
                 STEP,
                 Op::MountSetattr,
                 m.at(),
@@ -727,8 +748,13 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
             return Err(InitError::sys(STEP, Op::Open, e, m.at()));
         }
         // Missing (created now), or not a real directory (the second look says so).
-        Some(_) => {
-            create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
+        Some(Err(e)) => {
+            let create = if e == Errno::NOENT {
+                create_missing
+            } else {
+                create_in_root
+            };
+            create(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?;
             open_strict().map_err(|e| {
                 InitError::sys(STEP, Op::Open, e, m.at()).because(Reason::ProcAndSysfsNeedAReal)
             })?
@@ -744,7 +770,7 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
                 existing
             }
             Err(Errno::NOENT) => {
-                create_in_root(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?
+                create_missing(root, destination.bytes(), false).ctx(STEP, Op::Open, m.at())?
             }
             Err(e) => return Err(InitError::sys(STEP, Op::Open, e, m.at())),
         },

@@ -48,8 +48,14 @@ fn kept_flags(path: &CPath, step: Step, at: At) -> Result<u32, InitError> {
     Ok(mount_flags(st.f_flag) & !g::MS_RDONLY)
 }
 
-/// Remount the mount at `path` read-only, keeping its other flags.
+/// Make the mount at `path` read-only, keeping its other flags: `mount_setattr` changes only
+/// what it is asked to; before Linux 5.12, a remount with the flags `statfs` reports.
 fn remount_read_only(path: &CPath, step: Step, at: At) -> Result<(), InitError> {
+    let read_only = u64::from(g::MOUNT_ATTR_RDONLY);
+    match crate::sys::mount_setattr(rustix::fs::CWD, path.as_cstr(), false, read_only, 0) {
+        Err(Errno::NOSYS) => {}
+        r => return r.ctx(step, Op::MountSetattr, at),
+    }
     let kept = kept_flags(path, step, at)?;
     rustix::mount::mount(
         c"",
@@ -165,10 +171,15 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
             Err(Errno::NOENT) => continue,
             Err(e) => return Err(InitError::sys(STEP, Op::Open, e, at)),
         };
+        let bind = |source: &core::ffi::CStr| {
+            rustix::mount::mount(source, path.as_cstr(), c"", flags(g::MS_BIND), None)
+        };
         if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-            match &shared_tmpfs {
-                // One empty read-only tmpfs for every masked directory.
-                None => {
+            // One empty read-only tmpfs for every masked directory (runc): a bind of a
+            // read-only mount is read-only. A fresh one if the first is no longer reachable.
+            match shared_tmpfs.as_ref().map(|first| bind(first.as_cstr())) {
+                Some(Ok(())) => {}
+                _ => {
                     rustix::mount::mount(
                         c"tmpfs",
                         path.as_cstr(),
@@ -179,22 +190,8 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
                     .ctx(STEP, Op::Mount, at)?;
                     shared_tmpfs = Some(path);
                 }
-                Some(first) => {
-                    rustix::mount::mount(
-                        first.as_cstr(),
-                        path.as_cstr(),
-                        c"",
-                        flags(g::MS_BIND),
-                        None,
-                    )
-                    .ctx(STEP, Op::Mount, at)?;
-                    remount_read_only(&path, STEP, at)?;
-                }
             }
         } else {
-            let bind = |source: &core::ffi::CStr| {
-                rustix::mount::mount(source, path.as_cstr(), c"", flags(g::MS_BIND), None)
-            };
             match bind(null_fd.as_cstr()) {
                 Err(Errno::NOENT) => bind(c"/dev/null"),
                 r => r,

@@ -530,12 +530,12 @@ pub fn close_fds(first: u32, keep: &[BorrowedFd<'_>]) -> Result<(), InitError> {
     for &k in &kept {
         if k >= from && k != u32::MAX {
             if k > from {
-                sys::close_range(from, k - 1).ctx(Step::CloseFds, Op::CloseRange, At::NONE)?;
+                sys::close_range(from, k - 1).ctx(Step::Setup, Op::CloseRange, At::NONE)?;
             }
             from = k + 1;
         }
     }
-    sys::close_range(from, u32::MAX).ctx(Step::CloseFds, Op::CloseRange, At::NONE)
+    sys::close_range(from, u32::MAX).ctx(Step::Setup, Op::CloseRange, At::NONE)
 }
 
 /// `execve`; returns only on failure.

@@ -64,11 +64,8 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
     if config.root_readonly {
         // Read-only for the whole tree that came with the rootfs, before mounts[] adds the
         // container's own (stricter than runc, which leaves sub-mounts of the rootfs writable).
-        crate::sys::mount_setattr(root.as_fd(), true, u64::from(g::MOUNT_ATTR_RDONLY), 0).ctx(
-            STEP,
-            Op::MountSetattr,
-            At::field(Field::RootReadonly),
-        )?;
+        crate::sys::mount_setattr(root.as_fd(), c"", true, u64::from(g::MOUNT_ATTR_RDONLY), 0)
+            .ctx(STEP, Op::MountSetattr, At::field(Field::RootReadonly))?;
     }
     Ok(root)
 }
@@ -108,19 +105,34 @@ pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
         rustix::process::chroot(c".").ctx(STEP, Op::Chroot, at)?;
         return rustix::process::chdir(c"/").ctx(STEP, Op::Chdir, At::NONE);
     }
-    let old_root = rustix::fs::open(
-        c"/",
-        OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ctx(STEP, Op::Open, At::NONE)?;
+    // The old root's mounts are slaves already when prepare() applied a recursive slave or
+    // private propagation; otherwise (shared, or not recursive) they are made rslave first, so
+    // the unmount cannot propagate to the host (runc). rslave, not rprivate: host unmounts of
+    // busy mounts are not blocked by our copies.
+    let propagation = config.rootfs_propagation;
+    let old_root =
+        if propagation == 0 || (propagation & g::MS_REC != 0 && propagation & g::MS_SHARED == 0) {
+            None
+        } else {
+            Some(
+                rustix::fs::open(
+                    c"/",
+                    OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC,
+                    Mode::empty(),
+                )
+                .ctx(STEP, Op::Open, At::NONE)?,
+            )
+        };
     rustix::process::fchdir(&root).ctx(STEP, Op::Chdir, at)?;
-    // pivot_root(".", ".") stacks the old root under the new one: no put_old directory needed,
+    // pivot_root(".", ".") stacks the old root on the new one: no put_old directory needed,
     // so a read-only rootfs works and nothing is left inside it.
     rustix::process::pivot_root(c".", c".").ctx(STEP, Op::PivotRoot, at)?;
+    let Some(old_root) = old_root else {
+        // "." is the new root, and unmounting it finds the old root stacked on it (the
+        // sequence pivot_root(2) gives); cwd and root are then the new root.
+        return rustix::mount::unmount(c".", UnmountFlags::DETACH).ctx(STEP, Op::Umount, At::NONE);
+    };
     rustix::process::fchdir(&old_root).ctx(STEP, Op::Chdir, At::NONE)?;
-    // rslave (not rprivate) so the unmount cannot propagate to the host, yet host unmounts of
-    // busy mounts are not blocked by our copies.
     rustix::mount::mount(
         c"",
         c".",

@@ -382,10 +382,12 @@ pub fn seccomp_set_mode_filter(
     Ok(Some(unsafe { OwnedFd::from_raw_fd(fd) }))
 }
 
-/// `mount_setattr(fd, "", AT_EMPTY_PATH | [AT_RECURSIVE], {set, clr, propagation})`—Change
-/// the attributes of the mount `fd` refers to (and, with `recursive`, of every mount below it).
+/// `mount_setattr(dirfd, path, AT_EMPTY_PATH | [AT_RECURSIVE], {set, clr, propagation})`—
+/// Change the attributes of the mount `path` names relative to `dirfd` (`""`: `dirfd`'s own)
+/// and, with `recursive`, of every mount below it.
 pub fn mount_setattr(
-    fd: rustix::fd::BorrowedFd<'_>,
+    dirfd: rustix::fd::BorrowedFd<'_>,
+    path: &CStr,
     recursive: bool,
     attr_set: u64,
     attr_clr: u64,
@@ -400,19 +402,19 @@ pub fn mount_setattr(
     let flags = g::AT_EMPTY_PATH | if recursive { g::AT_RECURSIVE } else { 0 };
     #[expect(
         clippy::cast_sign_loss,
-        reason = "fd is a valid (non-negative) descriptor"
+        reason = "the kernel reads the int back from the register (AT_FDCWD is negative)"
     )]
-    let dirfd = fd.as_raw_fd() as usize;
+    let dirfd = dirfd.as_raw_fd() as usize;
     let args = [
         dirfd,
-        c"".as_ptr() as usize,
+        path.as_ptr() as usize,
         flags as usize,
         (&raw const attr) as usize,
         size_of::<g::mount_attr>(),
         0,
     ];
-    // SAFETY: `c""` is a static NUL-terminated string and `attr` lives on this frame for the
-    // whole call; the size passed is exactly `size_of::<mount_attr>()`.
+    // SAFETY: `path` is NUL-terminated and `attr` lives on this frame for the whole call;
+    // the size passed is exactly `size_of::<mount_attr>()`.
     check(unsafe { syscall6(g::__NR_mount_setattr, args) }).map(drop)
 }
 

@@ -165,7 +165,7 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
             };
             let nnp = config.process.no_new_privileges;
             let result: Result<(), InitError> = crate::entry::build_container(&config, None)
-                .and_then(|_| crate::entry::seccomp_filter(&config, &log, filter))
+                .and_then(|()| crate::entry::seccomp_filter(&config, &log, filter))
                 .and_then(|seccomp| {
                     crate::entry::process_settings(&config)?;
                     let exe = crate::entry::prepare_process(

@@ -140,3 +140,33 @@ fn bad_device_entries_are_refused_with_their_field() {
         stderr(&o)
     );
 }
+
+#[test]
+fn modes_do_not_depend_on_the_parents_umask() {
+    // The init creates with umask 0: default nodes are 0666 and new mount points 0755 even when
+    // the runtime runs with umask 077; the process gets process.user.umask (default 022).
+    if !root_or_skip("modes_do_not_depend_on_the_parents_umask") {
+        return;
+    }
+    let b = Bundle::new("umask");
+    let script = "stat -c '%n %a' /dev/null /dev/zero /dev/tty /dev/shm /made; umask";
+    let config = b.config(&["sh", "-c", script], "", "").replace(
+        r#"{"destination":"/proc","type":"proc","source":"proc"}"#,
+        r#"{"destination":"/proc","type":"proc","source":"proc"},
+           {"destination":"/dev","type":"tmpfs","source":"tmpfs","options":["mode=755"]},
+           {"destination":"/dev/shm","type":"tmpfs","source":"shm"},
+           {"destination":"/made/deep","type":"tmpfs","source":"tmpfs"}"#,
+    );
+    b.write_config(&config);
+    let run = b.run_command();
+    let o = std::process::Command::new("sh")
+        .args(["-c", "umask 077; exec \"$@\"", "sh"])
+        .args(run)
+        .output()
+        .expect("spawn");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "/dev/null 666\n/dev/zero 666\n/dev/tty 666\n/dev/shm 1777\n/made 755\n0022\n"
+    );
+}

@@ -26,11 +26,12 @@ fn masked_and_readonly_paths() {
     let linux = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],
         "maskedPaths":["/etc/secret","/etc/private","/etc/private2","/no/such/path","/proc/kcore"],
         "readonlyPaths":["/data","/missing/too"]}"#;
-    // A masked file is the null device (runc): reads are empty, writes vanish, it cannot be
-    // removed or unmounted.
-    let script = "echo size=$(cat /etc/secret | wc -c); echo x > /etc/secret; echo size=$(cat /etc/secret | wc -c); \
-                  rm -f /etc/secret 2>/dev/null || echo secret-stays; \
+    // A masked file is the null device (runc), read-only: reads are empty, writes fail, it
+    // cannot be removed or unmounted. Masked directories share one read-only tmpfs.
+    let script = "echo size=$(cat /etc/secret | wc -c); echo x > /etc/secret; chmod 600 /etc/secret 2>/dev/null || echo secret-ro; \
+                  echo size=$(cat /etc/secret | wc -c); rm -f /etc/secret 2>/dev/null || echo secret-stays; \
                   echo entries=$(ls -A /etc/private | wc -l); touch /etc/private/x 2>/dev/null || echo private-ro; \
+                  touch /etc/private2/x 2>/dev/null || echo private2-ro; \
                   [ $(stat -c %d /etc/private) = $(stat -c %d /etc/private2) ] && echo one-tmpfs; \
                   umount /etc/secret 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
                   umount /etc/private 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
@@ -39,12 +40,24 @@ fn masked_and_readonly_paths() {
     let config = config.replace(r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]}"#, linux);
     let config = config.replace(r#""hostname":"box","#, "");
     assert!(config.contains("maskedPaths"), "{config}");
+    let expected = "size=0\nsecret-ro\nsize=0\nsecret-stays\nentries=0\nprivate-ro\nprivate2-ro\none-tmpfs\numount-eperm\numount-eperm\ndata-ro\nkey-hidden\n";
     let o = b.run(&config);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        stdout(&o),
-        "size=0\nsize=0\nsecret-stays\nentries=0\nprivate-ro\none-tmpfs\numount-eperm\numount-eperm\ndata-ro\nkey-hidden\n"
-    );
+    assert_eq!(stdout(&o), expected);
+    // The same before Linux 5.12: mount_setattr refused, the remounts keep the guarantees.
+    b.write_config(&config);
+    let trace = b.dir.join("strace.out");
+    let o = Command::new("strace")
+        .args(["-f", "-qq", "-e", "trace=mount_setattr", "-e"])
+        .args(["inject=mount_setattr:error=ENOSYS", "-o"])
+        .arg(&trace)
+        .args(b.run_command())
+        .output()
+        .expect("strace");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), expected);
+    let traced = std::fs::read_to_string(&trace).expect("strace output");
+    assert!(traced.contains("ENOSYS"), "not refused:\n{traced}");
     assert_eq!(
         std::fs::read_to_string(rootfs.join("etc/secret")).expect("read"),
         "secret\n",
@@ -876,5 +889,73 @@ fn read_only_tmpfs_takes_mounts_below_it() {
         );
     let o = b.run(&config);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(stdout(&o), "t-read-only\nsub-writable\nro,nosuid,relatime\n");
+    assert_eq!(
+        stdout(&o),
+        "t-read-only\nsub-writable\nro,nosuid,relatime\n"
+    );
+}
+
+#[test]
+fn detaching_the_old_root_never_unmounts_the_hosts_mounts() {
+    // The old root is detached after pivot_root. Its copies of host mounts that are shared
+    // peers would carry that unmount to the host unless they are slaves first: prepare() makes
+    // them so for the default and the recursive values; for the others the pivot makes them
+    // rslave itself (runc). A host mount below a shared one must survive all. (Seen to fail
+    // with the pivot's own rslave skipped for `private`.)
+    if !root_or_skip("detaching_the_old_root_never_unmounts_the_hosts_mounts") {
+        return;
+    }
+    let base = std::env::temp_dir().join(format!("ocinit-prop-{}", std::process::id()));
+    let sub = base.join("sub");
+    std::fs::create_dir_all(&base).expect("mkdir");
+    let sh = |script: &str| {
+        let o = Command::new("sh")
+            .args(["-c", script])
+            .output()
+            .expect("sh");
+        assert!(o.status.success(), "{script}: {}", stderr(&o));
+    };
+    let base_s = base.display();
+    sh(&format!(
+        "mount -t tmpfs ocinit-prop {base_s} && mount --make-shared {base_s} && mkdir {base_s}/sub && mount -t tmpfs ocinit-prop-sub {base_s}/sub"
+    ));
+    let before = host_mounts();
+    let mut failures = Vec::new();
+    // (shared, rshared and runbindable are refused at decode: tests/matrix.rs.)
+    for propagation in ["", "private", "rprivate", "slave", "rslave"] {
+        let b = Bundle::new("propagation");
+        let mut config = b.config(
+            &[
+                "sh",
+                "-c",
+                "grep -c ocinit-prop-sub /proc/self/mountinfo; true",
+            ],
+            "",
+            "",
+        );
+        if !propagation.is_empty() {
+            config = config.replace(
+                r#"{"type":"network"}]"#,
+                &format!(r#"{{"type":"network"}}],"rootfsPropagation":"{propagation}""#),
+            );
+        }
+        let o = b.run(&config);
+        // The container's root holds no copy of the host's mounts (the old root is gone).
+        if !o.status.success() || stdout(&o) != "0\n" {
+            failures.push(format!("{propagation}: {} {}", stdout(&o), stderr(&o)));
+        }
+        let now = host_mounts();
+        if now != before {
+            failures.push(format!(
+                "{propagation}: the host's mount table changed:\n{now}"
+            ));
+        }
+    }
+    let still_mounted = host_mounts().contains("ocinit-prop-sub");
+    sh(&format!(
+        "umount -l {} ; umount -l {base_s}; rmdir {base_s}",
+        sub.display()
+    ));
+    assert!(still_mounted, "the host's submount was unmounted");
+    assert!(failures.is_empty(), "{failures:#?}");
 }

@@ -104,7 +104,7 @@ pub struct Bundle {
 const APPLETS: &[&str] = &[
     "sh", "cat", "id", "hostname", "echo", "sleep", "true", "false", "env", "pwd", "ls", "touch",
     "printf", "kill", "grep", "test", "stat", "head", "umount", "rm", "mount", "readlink", "wc",
-    "tty", "stty", "cut", "uname", "ionice",
+    "tty", "stty", "cut", "uname", "ionice", "chmod",
 ];
 
 impl Bundle {

@@ -39,8 +39,10 @@ json.dump(c, open(sys.argv[1].rsplit("/", 1)[0] + "/sec/config.json", "w"), inde
 PY
 )
 gcc -O2 -static -o "$b/initbench" bench/initbench.c
-oc="$rel/ocirun --root $b/oc --init $rel/ocinit run --no-new-keyring -b $b oc1"
-ocs="$rel/ocirun --root $b/oc --init $rel/ocinit run --no-new-keyring -b $b/sec oc2"
+# The init as shipped: stripped (ocirun copies it into a sealed memfd at every start).
+strip -o "$b/ocinit" "$rel/ocinit"
+oc="$rel/ocirun --root $b/oc --init $b/ocinit run --no-new-keyring -b $b oc1"
+ocs="$rel/ocirun --root $b/oc --init $b/ocinit run --no-new-keyring -b $b/sec oc2"
 echo "Without seccomp, then with Docker's profile (the same config plus linux.seccomp):"
 "$b/initbench" "$rounds" \
   "/usr/bin/unshare --mount --uts --ipc --net --pid --fork --mount-proc /usr/sbin/chroot $b/rootfs /bin/true" \

@@ -3,14 +3,14 @@
 
 use std::ffi::OsString;
 use std::fs::File;
-use std::io::{self, BufRead, BufReader, Read, Write};
+use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::os::unix::net::UnixStream;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::sync::mpsc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::fs::{MemfdFlags, SealFlags};
 use rustix::io::FdFlags;
@@ -80,8 +80,8 @@ pub struct Spawned {
     control: UnixStream,
     /// A descriptor that came with the frame being read (SCM_RIGHTS).
     received: Option<OwnedFd>,
-    /// Signals when the log forwarder has printed everything (the init's log end is closed).
-    log_drained: mpsc::Receiver<()>,
+    /// The init's log, printed while we wait for its frames.
+    log: LogForwarder,
 }
 
 /// Copy `init` into a memfd and seal it: nothing, in a container or not, can ever write to the
@@ -148,13 +148,17 @@ impl Spawned {
         let child = cmd.spawn()?;
         // Our copies of the init's ends: closing them lets EOF mean "the init is gone".
         drop((init_end, log_write, launch.fifo, binary));
-        let log_drained = forward_log(log_read, launch.debug);
+        let log = LogForwarder {
+            pipe: Some(File::from(log_read)),
+            pending: Vec::new(),
+            debug: launch.debug,
+        };
 
         let mut spawned = Spawned {
             child,
             control,
             received: None,
-            log_drained,
+            log,
         };
         match spawned.send(launch.config) {
             // The init stopped reading: it has sent an error frame saying why (too large, ...),
@@ -190,11 +194,56 @@ impl Spawned {
         self.send(br#"{"type":"idmap-done"}"#)
     }
 
-    /// Let the forwarder print the init's last log lines (warnings sent just before exec or
-    /// an error) before the caller exits. Bounded: a log end inherited by something that
-    /// outlives the init must not hang us.
-    fn wait_log_drained(&self) {
-        let _ = self.log_drained.recv_timeout(Duration::from_secs(2));
+    /// Print the init's last log lines (warnings sent just before exec or an error) before
+    /// the caller goes on. Bounded: a log end inherited by something that outlives the init
+    /// must not hang us.
+    fn wait_log_drained(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(2);
+        while let Some(pipe) = &self.log.pipe {
+            let left = deadline.saturating_duration_since(Instant::now());
+            let timeout = rustix::event::Timespec::try_from(left).unwrap_or_default();
+            let mut fds = [rustix::event::PollFd::new(
+                pipe,
+                rustix::event::PollFlags::IN,
+            )];
+            match rustix::event::poll(&mut fds, Some(&timeout)) {
+                Ok(0) => break,
+                Ok(_) => self.log.pump(),
+                Err(rustix::io::Errno::INTR) => {}
+                Err(_) => break,
+            }
+        }
+    }
+
+    /// Wait until the control channel has something to read, printing the init's log lines
+    /// meanwhile (one thread: no forwarder thread to start per container).
+    fn wait_readable(&mut self) -> io::Result<()> {
+        use rustix::event::{PollFd, PollFlags, poll};
+        loop {
+            let (log_ready, control_ready) = {
+                let mut fds = vec![PollFd::new(&self.control, PollFlags::IN)];
+                if let Some(pipe) = &self.log.pipe {
+                    fds.push(PollFd::new(pipe, PollFlags::IN));
+                }
+                match poll(&mut fds, None) {
+                    Ok(_) => {}
+                    Err(rustix::io::Errno::INTR) => continue,
+                    Err(e) => return Err(e.into()),
+                }
+                let ready = |fd: &PollFd<'_>| !fd.revents().is_empty();
+                (
+                    fds.get(1).is_some_and(ready),
+                    fds.first().is_some_and(ready),
+                )
+            };
+            // The log first: a line written before a frame is printed before it is handled.
+            if log_ready {
+                self.log.pump();
+            }
+            if control_ready {
+                return Ok(());
+            }
+        }
     }
 
     /// Take the init's notify listener (`pidfd_getfd`, as runc), answer, then send it with the
@@ -263,6 +312,7 @@ impl Spawned {
 
     /// Receive the next message.
     pub fn recv(&mut self) -> io::Result<Message> {
+        self.wait_readable()?;
         let mut header = [0u8; 4];
         let mut got = 0;
         while got < 4 {
@@ -420,27 +470,50 @@ impl Drop for ConsoleProxy {
     }
 }
 
-/// Print the init's log lines (JSON `{"level","msg"}`) on our stderr. Errors are skipped: they
-/// also arrive on the control channel, which renders them with the config's values.
-fn forward_log(read: OwnedFd, debug: bool) -> mpsc::Receiver<()> {
-    let (drained, log_drained) = mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(File::from(read)).lines() {
-            let Ok(line) = line else { break };
-            let v: Value =
-                serde_json::from_str(&line).unwrap_or_else(|_| Value::String(line.clone()));
-            let level = v["level"].as_str().unwrap_or("info");
-            if level == "error" || (level == "debug" && !debug) {
-                continue;
-            }
-            eprintln!(
-                "ocirun: init {level}: {}",
-                v["msg"].as_str().unwrap_or(&line)
-            );
+/// The init's log pipe: JSON lines (`{"level","msg"}`) printed on our stderr as
+/// `ocirun: init LEVEL: MSG`. Errors are skipped: they also arrive on the control channel, which
+/// renders them with the config's values; debug lines only with `--debug`.
+#[derive(Debug)]
+struct LogForwarder {
+    /// None once the init's end is closed.
+    pipe: Option<File>,
+    /// Bytes of a line not complete yet.
+    pending: Vec<u8>,
+    debug: bool,
+}
+
+impl LogForwarder {
+    /// Read what the pipe has (poll said it would not block) and print every complete line.
+    fn pump(&mut self) {
+        let Some(pipe) = &mut self.pipe else { return };
+        let mut chunk = [0u8; 8192];
+        match pipe.read(&mut chunk) {
+            Ok(0) | Err(_) => self.pipe = None,
+            Ok(n) => self
+                .pending
+                .extend_from_slice(chunk.get(..n).unwrap_or_default()),
         }
-        let _ = drained.send(());
-    });
-    log_drained
+        while let Some(end) = self.pending.iter().position(|&c| c == b'\n') {
+            let line: Vec<u8> = self.pending.drain(..=end).collect();
+            self.print(String::from_utf8_lossy(line.strip_suffix(b"\n").unwrap_or(&line)).as_ref());
+        }
+        if self.pipe.is_none() && !self.pending.is_empty() {
+            let rest = std::mem::take(&mut self.pending);
+            self.print(String::from_utf8_lossy(&rest).as_ref());
+        }
+    }
+
+    fn print(&self, line: &str) {
+        let v: Value = serde_json::from_str(line).unwrap_or_else(|_| Value::String(line.into()));
+        let level = v["level"].as_str().unwrap_or("info");
+        if level == "error" || (level == "debug" && !self.debug) {
+            return;
+        }
+        eprintln!(
+            "ocirun: init {level}: {}",
+            v["msg"].as_str().unwrap_or(line)
+        );
+    }
 }
 
 /// Render an init error for humans:

@@ -35,16 +35,19 @@ fn main() {
     let mut args = std::env::args().skip(1);
     let path = args.next().expect("usage: decode_time FILE [ITERATIONS]");
     let n: usize = args.next().map_or(2000, |s| s.parse().expect("iterations"));
-    let doc = std::fs::read(&path).expect("read");
+    let doc: &'static [u8] = Box::leak(std::fs::read(&path).expect("read").into_boxed_slice());
     let mut buf = vec![0u8; doc.len()];
     let (walk_us, bytes) = median(
         || {
-            json::validate(&doc, json::MAX_DEPTH).expect("valid JSON");
-            walk(Value::root(&doc), &mut buf)
+            json::validate(doc, json::MAX_DEPTH).expect("valid JSON");
+            walk(Value::root(doc), &mut buf)
         },
         n,
     );
-    let (decode_us, _) = median(|| usize::from(ocinit::config::decode(&doc).is_ok()), n);
+    let (decode_us, _) = median(
+        || usize::from(ocinit::config::decode_static(doc).is_ok()),
+        n,
+    );
     println!(
         "{path}: {} bytes; validate + decode every string: {walk_us:.1} µs ({bytes} bytes of text); config::decode: {decode_us:.1} µs",
         doc.len()

@@ -911,14 +911,20 @@ fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> 
 
 /// Decode `input`: validate the JSON, then every field the init acts on.
 pub fn decode(input: &[u8]) -> Result<Config<'_>, InitError> {
-    decode_as(input, false)
+    decode_as(input, false, json::validate)
+}
+
+/// [`decode`] the init's own config buffer, which lives as long as the process: its JSON
+/// structure is indexed on the way (`json::validate_static`), so walking it never rescans.
+pub fn decode_static(input: &'static [u8]) -> Result<Config<'static>, InitError> {
+    decode_as(input, false, json::validate_static)
 }
 
 /// Decode the config of an `exec` (the init type that runs another process in a running
 /// container): every namespace is joined by path (the mount one too), and the fields that set
 /// up the container itself are refused rather than ignored (`docs/PROTOCOL.md`).
-pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
-    let c = decode_as(input, true)?;
+pub fn decode_exec(input: &'static [u8]) -> Result<Config<'static>, InitError> {
+    let c = decode_as(input, true, json::validate_static)?;
     let container_fields = [
         (
             c.mounts.is_some_and(|m| m.elements().next().is_some()),
@@ -952,8 +958,12 @@ pub fn decode_exec(input: &[u8]) -> Result<Config<'_>, InitError> {
     Ok(c)
 }
 
-fn decode_as(input: &[u8], exec: bool) -> Result<Config<'_>, InitError> {
-    json::validate(input, json::MAX_DEPTH).map_err(|e| {
+fn decode_as<'a>(
+    input: &'a [u8],
+    exec: bool,
+    validate: fn(&'a [u8], u32) -> Result<(), json::JsonError>,
+) -> Result<Config<'a>, InitError> {
+    validate(input, json::MAX_DEPTH).map_err(|e| {
         InitError::invalid(STEP, At::item(Field::ByteItem, e.offset), e.reason).with_op(Op::Parse)
     })?;
     let root = Value::root(input);

@@ -238,7 +238,7 @@ fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError
     let config = if setup.exec {
         config::decode_exec(frame)?
     } else {
-        config::decode(frame)?
+        config::decode_static(frame)?
     };
     setup.log().phase("decode");
     // Compiled before any namespace or mount exists: a bad profile fails here, and the work

@@ -12,6 +12,8 @@
 //! The parent's small replies are read with the same reader (one JSON parser, not two: 4 KB of
 //! code less in a binary with a 128 KiB budget).
 
+use core::sync::atomic::{AtomicBool, AtomicU32, AtomicUsize, Ordering, fence};
+
 use crate::error::Reason;
 use crate::names::Names;
 
@@ -163,6 +165,27 @@ impl Scanner<'_> {
 
 /// Check that `input` is one complete JSON value nested at most `max_depth` (≤ 64) deep.
 pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
+    validate_into(input, max_depth, None)
+}
+
+/// [`validate`] a document that lives as long as the process (the init's config buffer), and
+/// record where each of its containers ends: walking its values then skips a nested container
+/// by a lookup instead of a scan. One such document is indexed at a time; `'static` memory is
+/// never reused for another document, so an index can never describe the wrong one.
+pub fn validate_static(input: &'static [u8], max_depth: u32) -> Result<(), JsonError> {
+    let Some(mut writer) = IndexWriter::lock(input) else {
+        return validate(input, max_depth);
+    };
+    let result = validate_into(input, max_depth, Some(&mut writer));
+    writer.publish(result.is_ok());
+    result
+}
+
+fn validate_into(
+    input: &[u8],
+    max_depth: u32,
+    mut index: Option<&mut IndexWriter>,
+) -> Result<(), JsonError> {
     if let Err(e) = core::str::from_utf8(input) {
         return Err(JsonError {
             offset: e.valid_up_to(),
@@ -174,12 +197,18 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
     // One bit per open container, innermost lowest: 1 = object, 0 = array.
     let mut kinds: u64 = 0;
     let mut depth: u32 = 0;
+    // The index entry of each open container.
+    let mut slots = [NOT_INDEXED; 64];
     s.ws();
     'value: loop {
         match s.peek() {
             Some(open @ (b'{' | b'[')) => {
                 if depth == max_depth {
                     return Err(s.err(Reason::NestedTooDeep));
+                }
+                let slot = index.as_deref_mut().map_or(NOT_INDEXED, |x| x.open(s.i));
+                if let Some(d) = slots.get_mut(depth as usize) {
+                    *d = slot;
                 }
                 s.i += 1;
                 depth += 1;
@@ -190,6 +219,7 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
                     s.i += 1;
                     depth -= 1;
                     kinds >>= 1;
+                    close_slot(slot, s.i);
                 } else {
                     if open == b'{' {
                         s.key()?;
@@ -233,8 +263,112 @@ pub fn validate(input: &[u8], max_depth: u32) -> Result<(), JsonError> {
             s.i += 1;
             depth -= 1;
             kinds >>= 1;
+            close_slot(
+                slots.get(depth as usize).copied().unwrap_or(NOT_INDEXED),
+                s.i,
+            );
         }
     }
+}
+
+/// Containers the index records; later ones are found by scanning, as without it.
+const INDEX_CAPACITY: usize = 4096;
+
+const NOT_INDEXED: u32 = u32::MAX;
+
+/// The structure of the document [`validate_static`] accepted last. Atomics, read as a seqlock:
+/// `version` is odd while a writer fills it, and a lookup that sees it change meanwhile falls
+/// back to scanning (host tests validate from several threads; the init has one).
+struct Index {
+    writer: AtomicBool,
+    version: AtomicUsize,
+    /// The document's address and length.
+    base: AtomicUsize,
+    len: AtomicUsize,
+    /// Entries used.
+    count: AtomicUsize,
+    /// Offset of each container's opening bracket, in document order (so sorted).
+    opens: [AtomicU32; INDEX_CAPACITY],
+    /// Offset one past its closing bracket.
+    ends: [AtomicU32; INDEX_CAPACITY],
+}
+
+static INDEX: Index = Index {
+    writer: AtomicBool::new(false),
+    version: AtomicUsize::new(0),
+    base: AtomicUsize::new(0),
+    len: AtomicUsize::new(0),
+    count: AtomicUsize::new(0),
+    opens: [const { AtomicU32::new(0) }; INDEX_CAPACITY],
+    ends: [const { AtomicU32::new(0) }; INDEX_CAPACITY],
+};
+
+/// The right to fill [`INDEX`] (one writer at a time).
+struct IndexWriter {
+    count: usize,
+}
+
+impl IndexWriter {
+    fn lock(input: &'static [u8]) -> Option<IndexWriter> {
+        if INDEX.writer.swap(true, Ordering::Acquire) {
+            return None;
+        }
+        INDEX.version.fetch_add(1, Ordering::Relaxed);
+        fence(Ordering::Release);
+        INDEX.base.store(input.as_ptr() as usize, Ordering::Relaxed);
+        INDEX.len.store(input.len(), Ordering::Relaxed);
+        Some(IndexWriter { count: 0 })
+    }
+
+    /// Record a container opening at `offset`; its slot.
+    fn open(&mut self, offset: usize) -> u32 {
+        match (INDEX.opens.get(self.count), u32::try_from(offset)) {
+            (Some(o), Ok(offset)) => {
+                o.store(offset, Ordering::Relaxed);
+                self.count += 1;
+                u32::try_from(self.count - 1).unwrap_or(NOT_INDEXED)
+            }
+            _ => NOT_INDEXED,
+        }
+    }
+
+    fn publish(self, valid: bool) {
+        INDEX
+            .count
+            .store(if valid { self.count } else { 0 }, Ordering::Relaxed);
+        INDEX.version.fetch_add(1, Ordering::Release);
+        INDEX.writer.store(false, Ordering::Release);
+    }
+}
+
+/// Record where the container in `slot` ends (only its writer holds slots).
+fn close_slot(slot: u32, end: usize) {
+    if let (Some(e), Ok(end)) = (INDEX.ends.get(slot as usize), u32::try_from(end)) {
+        e.store(end, Ordering::Relaxed);
+    }
+}
+
+/// The end of the container whose opening bracket is `b[i]`, if the index has it.
+fn indexed_end(b: &[u8], i: usize) -> Option<usize> {
+    let version = INDEX.version.load(Ordering::Acquire);
+    if version & 1 == 1 {
+        return None;
+    }
+    let at = (b.as_ptr() as usize + i).checked_sub(INDEX.base.load(Ordering::Relaxed))?;
+    if at >= INDEX.len.load(Ordering::Relaxed) {
+        return None;
+    }
+    let target = u32::try_from(at).ok()?;
+    let opens = INDEX.opens.get(..INDEX.count.load(Ordering::Relaxed))?;
+    let k = opens
+        .binary_search_by(|o| o.load(Ordering::Relaxed).cmp(&target))
+        .ok()?;
+    let end = INDEX.ends.get(k)?.load(Ordering::Relaxed) as usize;
+    fence(Ordering::Acquire);
+    if INDEX.version.load(Ordering::Relaxed) != version || end <= at {
+        return None;
+    }
+    Some(i + (end - at))
 }
 
 /// End (exclusive) of the string whose opening quote is at `i`. Input must be valid.
@@ -271,7 +405,11 @@ fn value_end(b: &[u8], mut i: usize) -> usize {
     match b.get(i) {
         None => return b.len(),
         Some(b'"') => return string_end(b, i),
-        Some(b'{' | b'[') => {}
+        Some(b'{' | b'[') => {
+            if let Some(end) = indexed_end(b, i) {
+                return end;
+            }
+        }
         Some(_) => {
             // A scalar ends at the next structural byte or whitespace.
             while let Some(&c) = b.get(i) {
@@ -713,6 +851,60 @@ mod tests {
         ok(&fine);
         let over = format!("{}{}", "[".repeat(65), "]".repeat(65));
         bad(over.as_bytes(), "nested too deep");
+    }
+
+    #[test]
+    fn indexed_walks_agree_with_scanning_ones() {
+        use std::string::String;
+        // Every value's extent (and so every walk) is the same through the index, including a
+        // document with more containers than the index holds, from several threads at once.
+        fn extents(v: Value<'_>, out: &mut std::vec::Vec<(usize, usize)>) {
+            out.push((v.raw.as_ptr() as usize, v.raw.len()));
+            for (_, m) in v.members() {
+                extents(m, out);
+            }
+            for e in v.elements() {
+                extents(e, out);
+            }
+        }
+        let mut many = String::from("[");
+        for i in 0..INDEX_CAPACITY + 100 {
+            many.push_str(&std::format!("{{\"k\": [{i}, {{}}], \"s\": \"]}}\\\"\"}},"));
+        }
+        many.push_str("[]]");
+        let docs: std::vec::Vec<&'static [u8]> = [
+            String::from(r#" {"a": [1, [], {"b": "]}"}], "c": {"d": [[[]]]}, "e": "x"} "#),
+            String::from("[]"),
+            many,
+        ]
+        .into_iter()
+        .map(|d| &*std::boxed::Box::leak(d.into_bytes().into_boxed_slice()))
+        .collect();
+        let threads: std::vec::Vec<_> = (0..4)
+            .map(|t| {
+                let docs = docs.clone();
+                std::thread::spawn(move || {
+                    for round in 0..20 {
+                        let doc = docs[(t + round) % docs.len()];
+                        validate_static(doc, MAX_DEPTH).expect("valid");
+                        let (mut indexed, mut scanned) = (std::vec![], std::vec![]);
+                        extents(Value::root(doc), &mut indexed);
+                        // The same walk with the index of some other document in place.
+                        validate_static(docs[(t + round + 1) % docs.len()], MAX_DEPTH)
+                            .expect("valid");
+                        extents(Value::root(doc), &mut scanned);
+                        assert_eq!(indexed, scanned);
+                    }
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().expect("no thread panicked");
+        }
+        // A document the index holds: its containers are found by lookup.
+        validate_static(docs[0], MAX_DEPTH).expect("valid");
+        assert_eq!(indexed_end(docs[0], 1), Some(docs[0].len() - 1));
+        assert_eq!(indexed_end(docs[1], 0), None, "not the indexed document");
     }
 
     #[test]

@@ -52,6 +52,22 @@ fn same(ours: Value<'_>, theirs: &serde_json::Value, path: &str) {
     }
 }
 
+/// A document of the process's lifetime, as the init's config buffer: indexed by
+/// `json::validate_static`, every value reads as serde_json's, and the config decodes exactly as
+/// it does without the index. (`'static`: the replay test leaks each corpus file for it; the
+/// libFuzzer targets, which run millions of inputs, do not call it.)
+pub fn indexed_config_decode(data: &'static [u8]) {
+    let indexed = json::validate_static(data, json::MAX_DEPTH);
+    assert_eq!(indexed, json::validate(data, json::MAX_DEPTH));
+    if let (Ok(()), Ok(v)) = (indexed, serde_json::from_slice::<serde_json::Value>(data)) {
+        same(Value::root(data), &v, "$");
+    }
+    assert_eq!(
+        ocinit::config::decode_static(data),
+        ocinit::config::decode(data)
+    );
+}
+
 /// Config bytes: the reader agrees with serde_json on what is valid JSON and on every value;
 /// decoding never panics; every error renders as a valid protocol message.
 pub fn config_decode(data: &[u8]) {

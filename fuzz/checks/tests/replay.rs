@@ -19,11 +19,15 @@ fn replay(target: &str, check: fn(&[u8])) -> usize {
 
 #[test]
 fn config_decode_corpus() {
-    let n = replay("config_decode", checks::config_decode);
+    let both = |data: &[u8]| {
+        checks::config_decode(data);
+        checks::indexed_config_decode(Box::leak(data.to_vec().into_boxed_slice()));
+    };
+    let n = replay("config_decode", both);
     let shared = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/testdata");
     for sub in ["configs", "seccomp"] {
         for entry in std::fs::read_dir(shared.join(sub)).expect("shared testdata") {
-            checks::config_decode(&std::fs::read(entry.expect("entry").path()).expect("read"));
+            both(&std::fs::read(entry.expect("entry").path()).expect("read"));
         }
     }
     eprintln!("config_decode: {n} corpus files");

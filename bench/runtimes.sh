@@ -54,24 +54,26 @@ for cmd in "$oc" "$ocs"; do
 strace -f -qq -o "$b/trace" $cmd
 python3 - "$b/trace" <<'PY'
 import re, sys
-init, count, started = set(), 0, False
-for l in open(sys.argv[1]).read().splitlines():
-    pid, _, call = l.partition(" ")
-    call = call.lstrip()
-    if not started:
-        if call.startswith('execve("/proc/self/fd/'):
-            started = True
-            init.add(pid)
+lines = [l.partition(" ")[::2] for l in open(sys.argv[1]).read().splitlines()]
+lines = [(pid, call.lstrip()) for pid, call in lines]
+# The init's processes: the one that execs the sealed binary, and every process it clones (a
+# child's first calls may be printed before its parent's clone returns: two passes).
+init = {pid for pid, call in lines if call.startswith('execve("/proc/self/fd/')}
+for _ in range(3):
+    for pid, call in lines:
+        m = re.search(r"clone3?\(.*= (\d+)$", call) or re.search(r"<\.\.\. clone3? resumed>.*= (\d+)$", call)
+        if pid in init and m:
+            init.add(m.group(1))
+count, started = 0, False
+for pid, call in lines:
+    if pid not in init or call.startswith(("+++", "---", "<...")):
         continue
-    if pid not in init or call.startswith(("+++", "---", "<... execve resumed")):
+    if call.startswith('execve("/proc/self/fd/'):
+        started = True
         continue
-    if call.startswith("execve("):
+    if started and call.startswith("execve("):
         break
-    m = re.search(r"clone3?\(.*= (\d+)$", call) or re.search(r"<\.\.\. clone3? resumed>.*= (\d+)$", call)
-    if m:
-        init.add(m.group(1))
-    if not call.startswith("<..."):
-        count += 1
+    count += started
 print(f"ocinit syscalls from its start to the user's execve (all its processes): {count}")
 PY
 done

@@ -146,48 +146,49 @@ fn frame(fd: BorrowedFd<'_>, payload: &[u8], step: Step, how: Sending) -> Result
     send_all(fd, payload, how).ctx(step, Op::Send, At::NONE)
 }
 
-/// Fill `buf` completely; `Ok(n < buf.len())` only at end of stream.
-fn read_full(fd: BorrowedFd<'_>, buf: &mut [u8]) -> Result<usize, Errno> {
-    let mut n = 0;
-    while n < buf.len() {
-        match rustix::io::read(fd, buf.get_mut(n..).unwrap_or_default()) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(Errno::INTR) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(n)
-}
-
-/// Receive one frame into `buf`; returns its payload.
+/// Receive one frame into `buf` (its header too: a payload of `buf.len() - 4` bytes at most);
+/// returns the payload. Header and payload come in as few reads as the parent's writes allow
+/// (one, when it writes the frame at once): the parent sends a frame only as the reply the init
+/// waits for, so nothing may follow it (`docs/PROTOCOL.md`), and anything that does is an error.
 pub fn recv_frame<'b>(
     fd: BorrowedFd<'_>,
     buf: &'b mut [u8],
     step: Step,
 ) -> Result<&'b [u8], InitError> {
-    let mut header = [0u8; 4];
-    let got = read_full(fd, &mut header).ctx(step, Op::Recv, At::NONE)?;
     let fail = |why| InitError::invalid(step, At::NONE, why).with_op(Op::Recv);
-    if got == 0 {
-        return Err(fail(Reason::ControlChannelClosedBeforeAFrame));
+    let mut got = 0;
+    let end = loop {
+        if let Some(header) = buf.first_chunk::<4>().filter(|_| got >= 4) {
+            let end = 4 + u32::from_le_bytes(*header) as usize;
+            if end > buf.len() {
+                return Err(fail(Reason::FrameLargerThanTheProtocolLimit));
+            }
+            if got >= end {
+                break end;
+            }
+        }
+        let read = match rustix::io::read(fd, buf.get_mut(got..).unwrap_or_default()) {
+            Err(Errno::INTR) => continue,
+            r => r.ctx(step, Op::Recv, At::NONE)?,
+        };
+        if read == 0 {
+            return Err(fail(match got {
+                0 => Reason::ControlChannelClosedBeforeAFrame,
+                1..4 => Reason::TruncatedFrameHeader,
+                _ => Reason::TruncatedFrame,
+            }));
+        }
+        got += read;
+    };
+    if got > end {
+        return Err(fail(Reason::BytesAfterTheFrame));
     }
-    if got < header.len() {
-        return Err(fail(Reason::TruncatedFrameHeader));
-    }
-    let len = u32::from_le_bytes(header) as usize;
-    let dst = buf
-        .get_mut(..len)
-        .ok_or_else(|| fail(Reason::FrameLargerThanTheProtocolLimit))?;
-    if read_full(fd, dst).ctx(step, Op::Recv, At::NONE)? < len {
-        return Err(fail(Reason::TruncatedFrame));
-    }
-    Ok(dst)
+    Ok(buf.get(4..end).unwrap_or_default())
 }
 
 /// Receive the parent's reply and check it is `{"type": expected}` (other members ignored).
 pub fn expect_reply(fd: BorrowedFd<'_>, expected: &str, step: Step) -> Result<(), InitError> {
-    let mut buf = [0u8; MAX_MESSAGE];
+    let mut buf = [0u8; 4 + MAX_MESSAGE];
     let frame = recv_frame(fd, &mut buf, step)?;
     let malformed = InitError::invalid(step, At::NONE, Reason::MalformedMessageFromTheParent)
         .with_op(Op::Parse);

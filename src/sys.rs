@@ -464,8 +464,8 @@ pub const MAX_STRINGS: usize = 4096;
 /// The init's only large memory: kept in `.bss`, so a page costs RSS only once touched.
 #[derive(Debug)]
 pub struct Buffers {
-    /// The config frame as received.
-    pub config: [u8; MAX_CONFIG],
+    /// The config frame as received: its 4-byte header, then at most `MAX_CONFIG` bytes.
+    pub config: [u8; 4 + MAX_CONFIG],
     /// Decoded, NUL-terminated strings for `execve`. Decoding never grows a JSON string and each
     /// NUL replaces at least a closing quote, so everything decoded from the config fits.
     pub strings: [u8; MAX_CONFIG],
@@ -481,7 +481,7 @@ pub struct Buffers {
 pub fn take_buffers() -> Option<&'static mut Buffers> {
     static TAKEN: AtomicBool = AtomicBool::new(false);
     static mut BUFFERS: Buffers = Buffers {
-        config: [0; MAX_CONFIG],
+        config: [0; 4 + MAX_CONFIG],
         strings: [0; MAX_CONFIG],
         argv: [0; MAX_STRINGS + 1],
         envp: [0; MAX_STRINGS + 1],

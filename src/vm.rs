@@ -129,7 +129,9 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
         .filter_map(|e| e.to_bytes().strip_prefix(b"OCINIT_CONFIG="))
         .last()
         .unwrap_or(DEFAULT_CONFIG.as_bytes());
-    let config = match read_config(path, config_buf).and_then(config::decode_static) {
+    let config = match read_config(path, &mut config_buf[..crate::sys::MAX_CONFIG])
+        .and_then(config::decode_static)
+    {
         Ok(c) => c,
         Err(e) => {
             say(&[

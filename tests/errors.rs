@@ -155,6 +155,10 @@ fn broken_frames_are_reported() {
         ("short-header", "truncated frame header"),
         ("truncated", "truncated frame"),
         ("oversized", "frame larger than the protocol limit"),
+        (
+            "trailing",
+            "bytes after the frame (the parent sends a frame only as the reply the init waits for)",
+        ),
     ] {
         let out = raw(&[mode]);
         let expected = format!(

@@ -7,6 +7,7 @@ usage: raw_parent.py OCINIT MODE [ARG...]
   short-header           send 2 bytes of a header, then close
   truncated              announce 100 bytes, send 10, close
   oversized              announce a frame one byte over the 1 MiB limit
+  trailing               send a config frame and one more byte in the same write
   frame FILE [REPLY]     send FILE as the config; answer `ready` with REPLY (default {"type":"run"})
   die FILE TYPE          send FILE as the config, then die (no reply, no cleanup) when the init
                          sends a TYPE message (`start`: right after spawning, before the config)
@@ -70,6 +71,8 @@ def main():
         parent.sendall(struct.pack("<I", 100) + b'{"ociVersi')
     elif mode == "oversized":
         parent.sendall(struct.pack("<I", MAX_CONFIG + 1))
+    elif mode == "trailing":
+        parent.sendall(frame(b"{}") + b"{")
     elif mode == "die":
         print("init", proc.pid, flush=True)
         if args[1] == "start":

@@ -174,8 +174,11 @@ impl Spawned {
     /// Send one frame.
     pub fn send(&mut self, payload: &[u8]) -> io::Result<()> {
         let len = u32::try_from(payload.len()).map_err(|_| io::Error::other("frame too large"))?;
-        self.control.write_all(&len.to_le_bytes())?;
-        self.control.write_all(payload)
+        // Header and payload in one write: the init then reads the frame in one read.
+        let mut frame = Vec::with_capacity(4 + payload.len());
+        frame.extend_from_slice(&len.to_le_bytes());
+        frame.extend_from_slice(payload);
+        self.control.write_all(&frame)
     }
 
     /// Write a user namespace's id maps, then answer `idmap`. An unprivileged parent may only

@@ -98,42 +98,54 @@ pub fn config_decode(data: &[u8]) {
     }
 }
 
-/// What a correct reader of `data` as frames (limit `cap`) must see: the payloads, then why it
-/// stopped.
-fn reference_frames(mut data: &[u8], cap: usize) -> (Vec<Vec<u8>>, &'static str) {
+/// What a correct reader of `data` as frames (payloads of at most `cap` bytes, read with a
+/// buffer of `cap + 4`) must see when all of `data` is already queued: the payloads, then why it
+/// stopped. A parent sends a frame only as the reply the init waits for, so the init reads
+/// greedily and bytes after a frame in one read are an error (`docs/PROTOCOL.md`).
+fn reference_frames(data: &[u8], cap: usize) -> (Vec<Vec<u8>>, &'static str) {
     let mut frames = Vec::new();
+    let mut pos = 0;
     loop {
-        if data.is_empty() {
+        let available = &data[pos..];
+        if available.is_empty() {
             return (frames, "control channel closed before a frame");
         }
-        if data.len() < 4 {
+        // The first read takes what is queued, up to the buffer.
+        let read = available.len().min(cap + 4);
+        if read < 4 {
             return (frames, "truncated frame header");
         }
-        let len = u32::from_le_bytes([data[0], data[1], data[2], data[3]]) as usize;
+        let len = u32::from_le_bytes([available[0], available[1], available[2], available[3]]);
+        let len = len as usize;
         if len > cap {
             return (frames, "frame larger than the protocol limit");
         }
-        if data.len() - 4 < len {
+        if read > 4 + len {
+            return (
+                frames,
+                "bytes after the frame (the parent sends a frame only as the reply the init waits for)",
+            );
+        }
+        if read < 4 + len {
             return (frames, "truncated frame");
         }
-        frames.push(data[4..4 + len].to_vec());
-        data = &data[4 + len..];
+        frames.push(available[4..4 + len].to_vec());
+        pos += 4 + len;
     }
 }
 
-/// Control-channel bytes: the init's framing agrees with the reference reader frame by frame
-/// and stops with the same reason.
+/// Control-channel bytes, all queued before the init reads: its framing agrees with the
+/// reference reader frame by frame and stops with the same reason.
 pub fn frames(data: &[u8]) {
     let cap = usize::from(data.first().copied().unwrap_or(0)) * 16;
+    // Small enough to sit in the socket's buffer whole.
     let data = data.get(1..).unwrap_or_default();
-    let (ours, theirs) = UnixStream::pair().expect("socketpair");
-    let input = data.to_vec();
-    let writer = std::thread::spawn(move || {
-        let mut theirs = theirs;
-        let _ = theirs.write_all(&input);
-    });
+    let data = &data[..data.len().min(64 * 1024)];
+    let (ours, mut theirs) = UnixStream::pair().expect("socketpair");
+    theirs.write_all(data).expect("queued");
+    drop(theirs);
     let (expected, why) = reference_frames(data, cap);
-    let mut buf = vec![0u8; cap];
+    let mut buf = vec![0u8; cap + 4];
     let mut got = Vec::new();
     let reason = loop {
         match protocol::recv_frame(ours.as_fd(), &mut buf, Step::Receive) {
@@ -144,8 +156,6 @@ pub fn frames(data: &[u8]) {
             break "more frames than sent";
         }
     };
-    drop(ours);
-    writer.join().expect("writer");
     assert_eq!(got, expected);
     assert_eq!(reason, why);
 }

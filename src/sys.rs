@@ -18,8 +18,8 @@ use linux_raw_sys::general as g;
 use rustix::fd::{BorrowedFd, FromRawFd, OwnedFd};
 use rustix::io::Errno;
 
-#[cfg(not(target_arch = "x86_64"))]
-compile_error!("ocinit's raw syscall shim is written for x86_64 only");
+#[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+compile_error!("ocinit's raw syscall shim is written for x86_64 and aarch64 only");
 
 /// `syscall(n, a1..a6)` on x86_64: the kernel clobbers rcx and r11 and returns in rax.
 ///
@@ -27,6 +27,7 @@ compile_error!("ocinit's raw syscall shim is written for x86_64 only");
 ///
 /// Every argument that the kernel reads as a pointer for syscall `n` must point to memory that
 /// is valid for that use for the duration of the call.
+#[cfg(target_arch = "x86_64")]
 #[inline(always)]
 unsafe fn syscall6(n: u32, a: [usize; 6]) -> isize {
     let ret: isize;
@@ -38,6 +39,29 @@ unsafe fn syscall6(n: u32, a: [usize; 6]) -> isize {
             in("rdi") a[0], in("rsi") a[1], in("rdx") a[2],
             in("r10") a[3], in("r8") a[4], in("r9") a[5],
             lateout("rcx") _, lateout("r11") _,
+            options(nostack));
+    }
+    ret
+}
+
+/// `syscall(n, a1..a6)` on aarch64: `svc 0` with the number in x8, arguments in x0–x5, the
+/// result in x0; nothing else is clobbered.
+///
+/// # Safety
+///
+/// Every argument that the kernel reads as a pointer for syscall `n` must point to memory that
+/// is valid for that use for the duration of the call.
+#[cfg(target_arch = "aarch64")]
+#[inline(always)]
+unsafe fn syscall6(n: u32, a: [usize; 6]) -> isize {
+    let ret: isize;
+    // SAFETY: the asm follows the aarch64 syscall ABI (x0 is the only register written);
+    // pointer validity is the caller's obligation (see `# Safety`).
+    unsafe {
+        core::arch::asm!("svc 0",
+            in("x8") n as usize,
+            inlateout("x0") a[0] as isize => ret,
+            in("x1") a[1], in("x2") a[2], in("x3") a[3], in("x4") a[4], in("x5") a[5],
             options(nostack));
     }
     ret

@@ -12,6 +12,7 @@ usage: raw_parent.py OCINIT MODE [ARG...]
   die FILE TYPE          send FILE as the config, then die (no reply, no cleanup) when the init
                          sends a TYPE message (`start`: right after spawning, before the config)
 Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal).
+RAW_PARENT_WRAPPER=PROGRAM runs the init through PROGRAM (an emulator: qemu-aarch64-static);
 RAW_PARENT_PDEATHSIG=N gives the init parent-death signal N (prctl in the child before exec);
 RAW_PARENT_EXIT_AT_EOF=1 prints `init PID` and exits at once when the control channel closes
 (the user process runs), instead of waiting for the init; the init's stdout and stderr are then /dev/null.
@@ -55,7 +56,8 @@ def main():
         PR_SET_PDEATHSIG = 1
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, pdeathsig, 0, 0, 0)
 
-    proc = subprocess.Popen([init], env=env, pass_fds=[child.fileno()], cwd=os.getcwd(),
+    wrapper = [os.environ["RAW_PARENT_WRAPPER"]] if os.environ.get("RAW_PARENT_WRAPPER") else []
+    proc = subprocess.Popen(wrapper + [init], env=env, pass_fds=[child.fileno()], cwd=os.getcwd(),
                             stdin=subprocess.DEVNULL,
                             # A process that outlives us must not hold our caller's pipes.
                             stdout=subprocess.DEVNULL if os.environ.get("RAW_PARENT_EXIT_AT_EOF") else None,

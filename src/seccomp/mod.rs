@@ -854,7 +854,6 @@ impl Decisions {
 /// (117) with the call number in the first argument; libseccomp filters both ways, and so do
 /// we: a deny rule on `socket` must also deny `socketcall(SYS_SOCKET, ...)`. Name → (the
 /// multiplexer's number, call number) (`include/uapi/linux/net.h`, `ipc/syscall.c`).
-#[cfg(target_arch = "x86_64")]
 const I386_MULTIPLEXED: [(u64, u16, u32); 32] = [
     multiplexed(b"socket", 102, 1),
     multiplexed(b"bind", 102, 2),
@@ -1424,9 +1423,13 @@ mod tests {
 
     #[test]
     fn native_table_agrees_with_linux_raw_sys() {
-        assert!(syscalls::RAW_SYS_X86_64.len() > 350);
-        for &(name, nr) in syscalls::RAW_SYS_X86_64 {
-            assert_eq!(number(Family::X86, 0, name), Some(nr), "{name}");
+        #[cfg(target_arch = "x86_64")]
+        let raw = syscalls::RAW_SYS_X86_64;
+        #[cfg(target_arch = "aarch64")]
+        let raw = syscalls::RAW_SYS_AARCH64;
+        assert!(raw.len() > 300);
+        for &(name, nr) in raw {
+            assert_eq!(number(NATIVE, 0, name), Some(nr), "{name}");
         }
     }
 

@@ -7,7 +7,8 @@
 //! `cgroup` is a tmpfs with one directory per hierarchy of `/proc/self/cgroup` (`cpu`,
 //! `memory`, `systemd` for `name=systemd`, `unified` for the v2 one), each a bind of the
 //! init's own cgroup in that hierarchy: what a cgroup namespace created now would show as its
-//! root, with or without one (runc mounts the hierarchy itself in a cgroup namespace).
+//! root, with or without one (runc mounts the hierarchy itself in a cgroup namespace). A
+//! co-mounted hierarchy also gets a link per controller (`cpu -> cpu,cpuacct`), as runc's.
 
 use core::ffi::CStr;
 
@@ -126,6 +127,26 @@ pub fn mount(
             at,
         )?;
         remount(&open_dir(tmpfs.as_fd(), name, at)?, flags, at)?;
+        // A co-mounted hierarchy (`cpu,cpuacct`) is reachable by each controller's name too:
+        // `cpu -> cpu,cpuacct` (runc; a name that exists already is left as it is).
+        let merged = name.to_bytes();
+        if merged.contains(&b',') {
+            for controller in merged.split(|&c| c == b',') {
+                let mut link = [0u8; 32];
+                let linked = match link.get_mut(..controller.len()) {
+                    Some(slot) if controller.len() < 32 => {
+                        slot.copy_from_slice(controller);
+                        let link = CStr::from_bytes_until_nul(&link).unwrap_or(c"");
+                        rustix::fs::symlinkat(name, &tmpfs, link)
+                    }
+                    _ => Err(Errno::NAMETOOLONG),
+                };
+                match linked {
+                    Ok(()) | Err(Errno::EXIST) => {}
+                    Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, at)),
+                }
+            }
+        }
     }
     if flags & g::MS_RDONLY != 0 {
         mount_at(c"", tmpfs.as_fd(), c"", flags | g::MS_REMOUNT, None)

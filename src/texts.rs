@@ -173,7 +173,7 @@ crate::texts! {
         AboveTheKernelsMAXERRNO4095 = "above the kernel's MAX_ERRNO (4095)",
         BindMountsCannotTakeFilesystemData = "bind mounts cannot take filesystem data",
         BindRemount = "bind remount",
-        BytesAfterTheFrame = "bytes after the frame (the parent sends a frame only as the reply the init waits for)",
+        BytesAfterTheFrame = "bytes after the frame",
         ConfigFileLargerThan1MiB = "config file larger than 1 MiB",
         ContainsANULByte = "contains a NUL byte",
         ControlChannelClosedBeforeAFrame = "control channel closed before a frame",

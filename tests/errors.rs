@@ -155,10 +155,7 @@ fn broken_frames_are_reported() {
         ("short-header", "truncated frame header"),
         ("truncated", "truncated frame"),
         ("oversized", "frame larger than the protocol limit"),
-        (
-            "trailing",
-            "bytes after the frame (the parent sends a frame only as the reply the init waits for)",
-        ),
+        ("trailing", "bytes after the frame"),
     ] {
         let out = raw(&[mode]);
         let expected = format!(

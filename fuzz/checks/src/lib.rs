@@ -121,10 +121,7 @@ fn reference_frames(data: &[u8], cap: usize) -> (Vec<Vec<u8>>, &'static str) {
             return (frames, "frame larger than the protocol limit");
         }
         if read > 4 + len {
-            return (
-                frames,
-                "bytes after the frame (the parent sends a frame only as the reply the init waits for)",
-            );
+            return (frames, "bytes after the frame");
         }
         if read < 4 + len {
             return (frames, "truncated frame");

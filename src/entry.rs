@@ -194,7 +194,7 @@ pub fn main(args: StartupStrings, env: StartupStrings) -> i32 {
         .close_unannounced()
         .and_then(|()| run(&mut setup, buffers))
     {
-        Ok(()) => 0,
+        Ok(never) => match never {},
         Err(e) => {
             report(&setup, &e);
             255
@@ -220,9 +220,12 @@ fn report(setup: &Setup, e: &InitError) {
     }
 }
 
-/// The standard init sequence. Returns `Ok(())` only in the process that forked the container's
-/// PID 1; the container's process either `execve`s or returns the error.
-fn run(setup: &mut Setup, buffers: &'static mut Buffers) -> Result<(), InitError> {
+/// The init sequence: returns only on failure (the process that forks the container's PID 1
+/// exits in `fork_pid1`; the container's process `execve`s).
+fn run(
+    setup: &mut Setup,
+    buffers: &'static mut Buffers,
+) -> Result<core::convert::Infallible, InitError> {
     let Buffers {
         config: config_buf,
         strings,

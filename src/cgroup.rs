@@ -4,7 +4,8 @@
 //! On a unified host (cgroup2 at `/sys/fs/cgroup`), and for `cgroup2` anywhere, a cgroup2
 //! mount; where that is not allowed (a user namespace without a cgroup namespace of its own:
 //! EPERM, EBUSY) a bind of the host's cgroup2 hierarchy instead. On a v1 or hybrid host,
-//! `cgroup` is a tmpfs with one directory per hierarchy of `/proc/self/cgroup` (`cpu`,
+//! `cgroup` is a tmpfs with one directory per hierarchy of `/proc/self/cgroup` that the host
+//! mounts under `/sys/fs/cgroup` (`cpu`,
 //! `memory`, `systemd` for `name=systemd`, `unified` for the v2 one), each a bind of the
 //! init's own cgroup in that hierarchy: what a cgroup namespace created now would show as its
 //! root, with or without one (runc mounts the hierarchy itself in a cgroup namespace). A
@@ -115,11 +116,21 @@ pub fn mount(
             c if c.starts_with(b"name=") => piece(first + 6),
             _ => controllers,
         };
+        // A hierarchy the host does not mount under /sys/fs/cgroup has nothing to bind from:
+        // left out, as runc (which binds what the host's mount table shows) leaves it.
+        let hierarchy = match rustix::fs::openat(
+            &hierarchies,
+            name,
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+        ) {
+            Err(Errno::NOENT) => continue,
+            r => r.ctx(STEP, Op::Open, at)?,
+        };
         rustix::fs::mkdirat(&tmpfs, name, Mode::from_raw_mode(0o755)).ctx(STEP, Op::Mkdir, at)?;
         // The init's own cgroup in the host's hierarchy (PATH is absolute: made relative),
         // then the new mount, looked up in the tmpfs, remounted with the options.
         let own = piece(second + 2);
-        let hierarchy = open_dir(hierarchies.as_fd(), name, at)?;
         bind(
             hierarchy.as_fd(),
             if own.is_empty() { c"." } else { own },

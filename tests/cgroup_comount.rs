@@ -1,5 +1,6 @@
 //! A co-mounted cgroup v1 hierarchy (`net_cls,net_prio`) seen from a container's `cgroup` mount:
-//! a directory for the hierarchy and a link per controller, as runc makes them. A test binary of
+//! a directory for the hierarchy and a link per controller, as runc makes them; and left out
+//! when the host mounts it elsewhere than under /sys/fs/cgroup. A test binary of
 //! its own: the hierarchy it mounts on the host appears in every process's /proc/self/cgroup
 //! while it exists, so no other container may start meanwhile.
 
@@ -12,14 +13,27 @@ use common::{Bundle, host_mounts, root_or_skip, stderr, stdout};
 
 const HIERARCHY: &str = "/sys/fs/cgroup/net_cls,net_prio";
 
-/// Unmounts the hierarchy when dropped (also when an assertion fails), and waits until the
-/// kernel has let go of it.
-struct Mounted;
+/// The hierarchy mounted at a path; unmounted when dropped (also when an assertion fails),
+/// waiting until the kernel has let go of it.
+struct Mounted(String);
+
+impl Mounted {
+    fn at(path: &str) -> Mounted {
+        std::fs::create_dir_all(path).expect("mkdir");
+        let status = Command::new("mount")
+            .args(["-t", "cgroup", "-o", "net_cls,net_prio", "cgroup", path])
+            .status()
+            .expect("mount");
+        let mounted = Mounted(path.to_string());
+        assert!(status.success(), "mounting {path}");
+        mounted
+    }
+}
 
 impl Drop for Mounted {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg(HIERARCHY).status();
-        let _ = std::fs::remove_dir(HIERARCHY);
+        let _ = Command::new("umount").arg(&self.0).status();
+        let _ = std::fs::remove_dir(&self.0);
         let deadline = Instant::now() + Duration::from_secs(5);
         while std::fs::read_to_string("/proc/self/cgroup").is_ok_and(|c| c.contains("net_prio"))
             && Instant::now() < deadline
@@ -50,20 +64,7 @@ fn a_co_mounted_hierarchy_gets_a_link_per_controller() {
         eprintln!("SKIP: a_co_mounted_hierarchy_gets_a_link_per_controller: {why}");
         return;
     }
-    std::fs::create_dir_all(HIERARCHY).expect("mkdir");
-    let status = Command::new("mount")
-        .args([
-            "-t",
-            "cgroup",
-            "-o",
-            "net_cls,net_prio",
-            "cgroup",
-            HIERARCHY,
-        ])
-        .status()
-        .expect("mount");
-    let _mounted = Mounted;
-    assert!(status.success(), "mounting {HIERARCHY}");
+    let mounted = Mounted::at(HIERARCHY);
     let before = host_mounts();
     let b = Bundle::new("comount");
     let script = "cd /sys/fs/cgroup; readlink net_cls; readlink net_prio; \
@@ -80,4 +81,13 @@ fn a_co_mounted_hierarchy_gets_a_link_per_controller() {
         "net_cls,net_prio\nnet_cls,net_prio\nnet_cls.classid\nnet_prio.ifpriomap\n"
     );
     assert_eq!(before, host_mounts(), "host mount table changed");
+    drop(mounted);
+
+    // The same hierarchy mounted elsewhere than /sys/fs/cgroup: nothing to bind it from, so
+    // the container goes without it (runc binds what the host mounts there), and starts.
+    let elsewhere = std::env::temp_dir().join(format!("ocinit-netcls-{}", std::process::id()));
+    let _mounted = Mounted::at(&elsewhere.display().to_string());
+    let o = b.run(&config.replace(script, "ls /sys/fs/cgroup | grep -c net_; true"));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0\n");
 }

@@ -5,11 +5,11 @@
 //! mount; where that is not allowed (a user namespace without a cgroup namespace of its own:
 //! EPERM, EBUSY) a bind of the host's cgroup2 hierarchy instead. On a v1 or hybrid host,
 //! `cgroup` is a tmpfs with one directory per hierarchy of `/proc/self/cgroup` that the host
-//! mounts under `/sys/fs/cgroup` (`cpu`,
-//! `memory`, `systemd` for `name=systemd`, `unified` for the v2 one), each a bind of the
-//! init's own cgroup in that hierarchy: what a cgroup namespace created now would show as its
-//! root, with or without one (runc mounts the hierarchy itself in a cgroup namespace). A
-//! co-mounted hierarchy also gets a link per controller (`cpu -> cpu,cpuacct`), as runc's.
+//! mounts under `/sys/fs/cgroup` (`cpu`, `memory`, `systemd` for `name=systemd`, `unified` for
+//! the v2 one), each a bind of the init's own cgroup in that hierarchy: what a cgroup namespace
+//! created now would show as its root, with or without one (runc mounts the hierarchy itself in
+//! a cgroup namespace). A co-mounted hierarchy also gets a link per controller
+//! (`cpu -> cpu,cpuacct`), as runc's.
 
 use core::ffi::CStr;
 

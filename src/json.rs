@@ -4,6 +4,8 @@
 //! UTF-16 surrogate pairs, number grammar, no trailing bytes) with a nesting bound and no
 //! recursion, so no input can exhaust the stack. After that, [`Value`] and [`JStr`] borrow
 //! slices of the input and decode lazily; they rely on the input having been validated.
+//! [`validate_static`] also records where each container of a process-lifetime document (the
+//! init's config) ends, so that walking it skips nested values by lookup instead of scanning.
 //!
 //! This replaces serde-json-core (and so serde and heapless), the crates the project allowed for
 //! JSON: their errors carry no location (`mounts[3].options` cannot be named), fixed-capacity

@@ -65,7 +65,7 @@ pub fn mount(
     )
     .ctx(STEP, Op::Mount, at)?;
     let tmpfs = open()?;
-    let hierarchies = open_dir(CWD, c"/sys/fs/cgroup", at)?;
+    let hierarchies = open_dir(CWD, c"/sys/fs/cgroup").ctx(STEP, Op::Open, at)?;
     let mut buf = [0u8; 1024];
     let file = rustix::fs::open(
         c"/proc/self/cgroup",
@@ -118,12 +118,7 @@ pub fn mount(
         };
         // A hierarchy the host does not mount under /sys/fs/cgroup has nothing to bind from:
         // left out, as runc (which binds what the host's mount table shows) leaves it.
-        let hierarchy = match rustix::fs::openat(
-            &hierarchies,
-            name,
-            OFlags::PATH | OFlags::CLOEXEC,
-            Mode::empty(),
-        ) {
+        let hierarchy = match open_dir(hierarchies.as_fd(), name) {
             Err(Errno::NOENT) => continue,
             r => r.ctx(STEP, Op::Open, at)?,
         };
@@ -134,10 +129,14 @@ pub fn mount(
         bind(
             hierarchy.as_fd(),
             if own.is_empty() { c"." } else { own },
-            &open_dir(tmpfs.as_fd(), name, at)?,
+            &open_dir(tmpfs.as_fd(), name).ctx(STEP, Op::Open, at)?,
             at,
         )?;
-        remount(&open_dir(tmpfs.as_fd(), name, at)?, flags, at)?;
+        remount(
+            &open_dir(tmpfs.as_fd(), name).ctx(STEP, Op::Open, at)?,
+            flags,
+            at,
+        )?;
         // A co-mounted hierarchy (`cpu,cpuacct`) is reachable by each controller's name too:
         // `cpu -> cpu,cpuacct` (runc; a name that exists already is left as it is).
         let merged = name.to_bytes();
@@ -167,12 +166,8 @@ pub fn mount(
     Ok(())
 }
 
-fn open_dir(dir: BorrowedFd<'_>, name: &CStr, at: At) -> Result<OwnedFd, InitError> {
-    rustix::fs::openat(dir, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty()).ctx(
-        STEP,
-        Op::Open,
-        at,
-    )
+fn open_dir(dir: BorrowedFd<'_>, name: &CStr) -> Result<OwnedFd, Errno> {
+    rustix::fs::openat(dir, name, OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
 }
 
 /// A recursive bind of `path` in `dir` on `target`, fd to fd.

@@ -221,7 +221,9 @@ fn validate_into(
                     s.i += 1;
                     depth -= 1;
                     kinds >>= 1;
-                    close_slot(slot, s.i);
+                    if let Some(x) = index.as_deref_mut() {
+                        x.close(slot, s.i);
+                    }
                 } else {
                     if open == b'{' {
                         s.key()?;
@@ -265,10 +267,9 @@ fn validate_into(
             s.i += 1;
             depth -= 1;
             kinds >>= 1;
-            close_slot(
-                slots.get(depth as usize).copied().unwrap_or(NOT_INDEXED),
-                s.i,
-            );
+            if let (Some(x), Some(&slot)) = (index.as_deref_mut(), slots.get(depth as usize)) {
+                x.close(slot, s.i);
+            }
         }
     }
 }
@@ -334,19 +335,19 @@ impl IndexWriter {
         }
     }
 
+    /// Record where the container in `slot` ends.
+    fn close(&mut self, slot: u32, end: usize) {
+        if let (Some(e), Ok(end)) = (INDEX.ends.get(slot as usize), u32::try_from(end)) {
+            e.store(end, Ordering::Relaxed);
+        }
+    }
+
     fn publish(self, valid: bool) {
         INDEX
             .count
             .store(if valid { self.count } else { 0 }, Ordering::Relaxed);
         INDEX.version.fetch_add(1, Ordering::Release);
         INDEX.writer.store(false, Ordering::Release);
-    }
-}
-
-/// Record where the container in `slot` ends (only its writer holds slots).
-fn close_slot(slot: u32, end: usize) {
-    if let (Some(e), Ok(end)) = (INDEX.ends.get(slot as usize), u32::try_from(end)) {
-        e.store(end, Ordering::Relaxed);
     }
 }
 

@@ -50,7 +50,7 @@ fn kept_flags(path: &CPath, step: Step, at: At) -> Result<u32, InitError> {
 
 /// Make the mount at `path` read-only, keeping its other flags: `mount_setattr` changes only
 /// what it is asked to; before Linux 5.12, a remount with the flags `statfs` reports.
-fn remount_read_only(path: &CPath, step: Step, at: At) -> Result<(), InitError> {
+fn make_read_only(path: &CPath, step: Step, at: At) -> Result<(), InitError> {
     let read_only = u64::from(g::MOUNT_ATTR_RDONLY);
     match crate::sys::mount_setattr(rustix::fs::CWD, path.as_cstr(), false, read_only, 0) {
         Err(Errno::NOSYS) => {}
@@ -88,7 +88,7 @@ pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
             Err(Errno::NOENT) => continue,
             Err(e) => return Err(InitError::sys(STEP, Op::Mount, e, at)),
         }
-        remount_read_only(&path, STEP, at)?;
+        make_read_only(&path, STEP, at)?;
     }
     Ok(())
 }
@@ -197,7 +197,7 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
                 r => r,
             }
             .ctx(STEP, Op::Mount, at)?;
-            remount_read_only(&path, STEP, at)?;
+            make_read_only(&path, STEP, at)?;
         }
     }
     Ok(())

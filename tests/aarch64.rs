@@ -90,7 +90,10 @@ fn the_aarch64_init_runs_a_container_under_qemu() {
         .status()
         .expect("mount");
     assert!(mounted.success());
-    let _unmount = Unmount(proc_dir);
+    let _cleanup = Cleanup {
+        mounted: proc_dir,
+        dir: dir.clone(),
+    };
     let o = run(&init, &dir, &config(""));
     // The container's hostname, CAP_KILL (bit 5) alone in the bounding set, no_new_privs on.
     assert_eq!(
@@ -118,14 +121,15 @@ fn the_aarch64_init_runs_a_container_under_qemu() {
     );
 }
 
-/// Unmounts its path when dropped, also when an assertion fails first.
-struct Unmount(PathBuf);
+/// Unmounts `mounted` and removes `dir` when dropped, also when an assertion fails first.
+struct Cleanup {
+    mounted: PathBuf,
+    dir: PathBuf,
+}
 
-impl Drop for Unmount {
+impl Drop for Cleanup {
     fn drop(&mut self) {
-        let _ = Command::new("umount").arg("-l").arg(&self.0).status();
-        if let Some(dir) = self.0.parent().and_then(Path::parent) {
-            let _ = std::fs::remove_dir_all(dir);
-        }
+        let _ = Command::new("umount").arg("-l").arg(&self.mounted).status();
+        let _ = std::fs::remove_dir_all(&self.dir);
     }
 }

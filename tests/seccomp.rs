@@ -355,10 +355,10 @@ fn profiles(family: Family) -> Vec<Profile> {
     out
 }
 
-fn fnv1a(name: &str) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+fn fnv1a(name: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
     for b in name.bytes() {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3);
+        h = (h ^ u32::from(b)).wrapping_mul(0x0100_0193);
     }
     h
 }
@@ -375,7 +375,14 @@ fn numbers(family: Family, name: &str) -> [Option<u32>; MAX_ABIS] {
             let get = |table: &[u16], base: u32| {
                 (table[i] != t::ABSENT).then(|| base + u32::from(table[i]))
             };
-            [get(&t::X86_64, 0), get(&t::X32, X32_BIT), get(&t::I386, 0)]
+            // x32: x86_64's number, unless x32 lacks it or has its own (`X32_MOVED`).
+            let nr = t::X86_64[i];
+            let x32 = match t::X32_MOVED.iter().position(|&n| n == nr) {
+                Some(k) => Some(X32_BIT + u32::from(t::X32_MOVED_BASE) + k as u32),
+                None if t::X32_ABSENT.contains(&nr) => None,
+                None => get(&t::X86_64, X32_BIT),
+            };
+            [get(&t::X86_64, 0), x32, get(&t::I386, 0)]
         }
         Family::Arm => {
             use syscalls::arm as t;

@@ -17,6 +17,18 @@ Every name that has a number for an arch's abis is included, whether or not it h
 point (sys_ni_syscall or none): the kernel reserves the number, and libseccomp lists such names.
 x32 numbers are stored WITHOUT __X32_SYSCALL_BIT (0x40000000).
 
+Names are stored as FNV-1a 32-bit hashes, sorted. The script proves that the hashes of every
+name it knows (the union of the x86_64, x32, i386, aarch64 and arm tables, ARM's private calls
+and aliases included) are pairwise distinct: so a name is unique within its family, and a name
+of one family never matches a different name of the other family's table either.
+
+x32 has no array of its own: it is derived from x86_64's (syscall_64.tbl gives every x32 call
+either x86_64's number, abi common, or an x32-only number from 512 on, abi x32, whose x86_64
+twin is abi 64). `X32_MOVED` lists the x86_64 numbers whose x32 call is at
+`X32_MOVED_BASE + position`; `X32_ABSENT` the x86_64 numbers x32 lacks. The script checks the
+layout that needs (x32 names are x86_64 names, x86_64 numbers distinct, x32's own numbers
+consecutive from 512) and that the derivation gives exactly the x32 table for every name.
+
 For the test-only RAW_SYS_X86_64 and RAW_SYS_AARCH64 (the native table of each family, checked
 against linux-raw-sys by the tests of a build for that arch) it also reads linux-raw-sys's
 src/{x86_64,aarch64}/general.rs from the cargo registry ($CARGO_HOME or ~/.cargo), at the version
@@ -26,7 +38,8 @@ the crate's Cargo.lock pins (`cargo fetch` first).
 module) instead of a kernel tree: for a change of this script's output, not of the tables.
 
 Stdlib only. Fails (exit status 1, message on stderr) on a duplicate name within an arch, an FNV
-hash collision within a family, or a number that does not fit the family's type. The output is
+hash collision between any two known names (whatever their families), a number that does not fit
+the family's type, or an x32 table that the derivation from x86_64 does not give. The output is
 rustfmt-stable (edition 2024, default config): `rustfmt --check` on it passes.
 """
 
@@ -34,9 +47,10 @@ import os
 import re
 import sys
 
-FNV_OFFSET = 0xCBF29CE484222325
-FNV_PRIME = 0x100000001B3
-MASK64 = (1 << 64) - 1
+FNV_OFFSET = 0x811C9DC5
+FNV_PRIME = 0x01000193
+MASK32 = (1 << 32) - 1
+X32_MOVED_BASE = 512  # syscall_64.tbl: "x32-specific system call numbers start at 512"
 MAX_WIDTH = 100  # rustfmt's default max_width
 SHORT_ITEM = 10  # rustfmt's default short_array_element_width_threshold
 FN_CALL_WIDTH = 60  # rustfmt's default fn_call_width (tuples too)
@@ -55,11 +69,11 @@ def die(msg):
     sys.exit(1)
 
 
-def fnv1a64(name):
+def fnv1a32(name):
     h = FNV_OFFSET
     for b in name.encode("ascii"):
         h ^= b
-        h = (h * FNV_PRIME) & MASK64
+        h = (h * FNV_PRIME) & MASK32
     return h
 
 
@@ -190,7 +204,7 @@ def families_from(x86_64, i386, x32, aarch64, arm):
             "arches": [
                 ("X86_64", "x86_64", x86_64, "x86_64 numbers, in `NAME_HASH` order."),
                 ("I386", "i386", i386, "i386 numbers, in `NAME_HASH` order."),
-                ("X32", "x32", x32, "x32 numbers without `__X32_SYSCALL_BIT` (`0x4000_0000`), in `NAME_HASH` order."),
+                ("X32", "x32", x32, None),  # derived from X86_64: no array (derive_x32)
             ],
         },
         {
@@ -224,12 +238,55 @@ def check_family(fam):
         names |= set(table)
     by_hash = {}
     for name in names:
-        h = fnv1a64(name)
-        if h in by_hash:
-            die("FNV-1a 64 collision in the %s family: %r and %r (0x%016x)" % (fam["cfg"], by_hash[h], name, h))
-        by_hash[h] = name
+        by_hash[fnv1a32(name)] = name  # check_hashes proves these distinct
     fam["hashes"] = sorted(by_hash)
     fam["names_by_hash"] = [by_hash[h] for h in fam["hashes"]]
+
+
+def check_hashes(families):
+    """Every name of every table (both families) has a hash no other name has: within a family
+    that makes the lookup exact; across families, a name written for the other family's arches
+    (in a profile shared between arches) can never select a different call of this one."""
+    by_hash = {}
+    for fam in families:
+        for _const, arch, table, _doc in fam["arches"]:
+            for name in table:
+                h = fnv1a32(name)
+                other = by_hash.setdefault(h, (name, arch))
+                if other[0] != name:
+                    die("FNV-1a 32 collision: %r (%s) and %r (%s) (0x%08x)" % (other[0], other[1], name, arch, h))
+    return len(by_hash)
+
+
+def derive_x32(fam):
+    """x32 from x86_64: (moved, absent), the x86_64 numbers whose x32 call is at
+    X32_MOVED_BASE + position (in x32 order), and those x32 lacks, ascending. Proven to give the
+    x32 table exactly."""
+    arches = {const: table for const, _arch, table, _doc in fam["arches"]}
+    x86_64, x32 = arches["X86_64"], arches["X32"]
+    stray = sorted(set(x32) - set(x86_64))
+    if stray:
+        die("x32 names that x86_64 lacks (cannot derive x32 from x86_64): %s" % " ".join(stray))
+    if len(set(x86_64.values())) != len(x86_64):
+        die("x86_64: two names share a number (cannot derive x32 from x86_64)")
+    moved = sorted((x32[n], x86_64[n]) for n in x32 if x32[n] != x86_64[n])
+    if [nr32 for nr32, _ in moved] != list(range(X32_MOVED_BASE, X32_MOVED_BASE + len(moved))):
+        die("x32: the numbers that differ from x86_64's are not %d, %d...: %s" % (X32_MOVED_BASE, X32_MOVED_BASE + 1, moved))
+    moved = [nr64 for _, nr64 in moved]
+    absent = sorted(x86_64[n] for n in x86_64 if n not in x32)
+
+    def derived(name):
+        nr = x86_64.get(name)
+        if nr is None or nr in absent:
+            return None
+        return X32_MOVED_BASE + moved.index(nr) if nr in moved else nr
+
+    for name in fam["names_by_hash"]:
+        if derived(name) != x32.get(name):
+            die("x32: %s derived as %s, the table has %s" % (name, derived(name), x32.get(name)))
+    if not fam["max"] > X32_MOVED_BASE + len(moved):
+        die("x32: %d does not fit %s below ABSENT" % (X32_MOVED_BASE + len(moved) - 1, fam["ty"]))
+    fam["x32"] = (moved, absent)
 
 
 # ---- rustfmt-stable output ------------------------------------------------------------------
@@ -281,11 +338,19 @@ def emit(version, families, raw_version, raws):
     w("//! `arch/arm/include/uapi/asm/unistd.h`); do not edit.")
     w("//! Regenerate: `python3 src/seccomp/gen_syscalls.py KERNEL_SRC_DIR > src/seccomp/syscalls.rs`.")
     w("//!")
-    w("//! Names are stored as FNV-1a 64-bit hashes (the generator proves them collision-free within a")
-    w("//! family), sorted for binary search: hash the name, find it in `NAME_HASH`, and read the same")
-    w("//! index of the arch's array; `ABSENT` there means the arch lacks the call. A name that is in no")
-    w("//! table matches a stored hash only by a 64-bit accident. Every name with a number for the arch's")
-    w("//! abis is listed, entry point or not (`sys_ni_syscall` slots are reserved numbers too).")
+    w("//! Names are stored as FNV-1a 32-bit hashes, sorted for binary search: hash the name, find it in")
+    w("//! `NAME_HASH`, and read the same index of the arch's array; `ABSENT` there means the arch lacks")
+    w("//! the call. The generator proves the hashes of all the names of all five tables below (both")
+    w("//! families, ARM's private calls included) pairwise distinct: a known name matches only itself,")
+    w("//! in its own family's table or in the other's (a profile written for another arch never selects")
+    w("//! a wrong call). Any other name matches a stored hash only by accident, with probability 2^-32")
+    w("//! per stored name. Every name with a number for the arch's abis is listed, entry point or not")
+    w("//! (`sys_ni_syscall` slots are reserved numbers too).")
+    w("//!")
+    w("//! x32 has no array: an x32 call has x86_64's number (abi `common`) or one of its own from 512")
+    w("//! on (abi `x32`, with an x86_64 twin of abi `64`); the other x86_64 calls of abi `64` have no")
+    w("//! x32 number. `X32_MOVED` and `X32_ABSENT` list the x86_64 numbers of those two kinds (the")
+    w("//! generator proves that this gives x32's table, `names::X32`, exactly).")
     w("")
     w("/// The kernel release the tables come from.")
     w('pub const KERNEL: &str = "%s";' % version)
@@ -297,12 +362,22 @@ def emit(version, families, raw_version, raws):
         w("pub mod %s {" % fam["module"])
         w("    /// A number absent from an arch.")
         w("    pub const ABSENT: %s = %s::MAX;" % (ty, ty))
-        w("    /// FNV-1a 64 of every name of the family, ascending (binary search).")
-        array(out, 4, "pub const NAME_HASH: [u64; %d] = " % n, ["0x%016x" % h for h in fam["hashes"]])
+        w("    /// FNV-1a 32 of every name of the family, ascending (binary search).")
+        array(out, 4, "pub const NAME_HASH: [u32; %d] = " % n, ["0x%08x" % h for h in fam["hashes"]])
         for const, _arch, table, doc in fam["arches"]:
+            if doc is None:
+                continue
             w("    /// %s" % doc)
             items = [num(table[name]) if name in table else "ABSENT" for name in fam["names_by_hash"]]
             array(out, 4, "pub const %s: [%s; %d] = " % (const, ty, n), items)
+        if "x32" in fam:
+            moved, absent = fam["x32"]
+            w("    /// x32's own numbers (without `__X32_SYSCALL_BIT`, `0x4000_0000`) start here.")
+            w("    pub const X32_MOVED_BASE: %s = %d;" % (ty, X32_MOVED_BASE))
+            w("    /// x86_64 numbers whose x32 call is at `X32_MOVED_BASE` + its position here.")
+            array(out, 4, "pub const X32_MOVED: [%s; %d] = " % (ty, len(moved)), [num(nr) for nr in moved])
+            w("    /// x86_64 numbers, ascending, of calls x32 lacks. Every other x86_64 number is x32's too.")
+            array(out, 4, "pub const X32_ABSENT: [%s; %d] = " % (ty, len(absent)), [num(nr) for nr in absent])
         w("}")
     w("")
     # Before `names`: clippy::items_after_test_module fires on items after a cfg(test) module.
@@ -394,6 +469,10 @@ def main(argv):
         return 2
     for fam in families:
         check_family(fam)
+    distinct = check_hashes(families)
+    for fam in families:
+        if any(const == "X32" for const, _arch, _table, _doc in fam["arches"]):
+            derive_x32(fam)
     raws, log_lines = [], []
     for fam in families:
         _const, arch, table, _doc = fam["arches"][0]
@@ -409,6 +488,9 @@ def main(argv):
         for _const, arch, table, _doc in fam["arches"]:
             log("%-8s %4d names, max %s\n" % (arch, len(table), num(max(table.values()))))
         log("%s family: %d distinct names\n" % (fam["cfg"], len(fam["hashes"])))
+        if "x32" in fam:
+            log("x32 from x86_64: %d moved to %d.., %d absent\n" % (len(fam["x32"][0]), X32_MOVED_BASE, len(fam["x32"][1])))
+    log("all families: %d distinct names, no two FNV-1a 32 hashes alike\n" % distinct)
     for line in log_lines:
         log(line)
     return 0

@@ -78,12 +78,60 @@ const X32_BIT: u32 = 0x4000_0000;
 const SKIPPED_NR: u32 = u32::MAX;
 
 /// The numbers of one ABI, in name-table order: 16-bit for the x86 family, 32-bit for the arm
-/// one (whose private calls are numbered from 0xf0000).
+/// one (whose private calls are numbered from 0xf0000); x32's derived from x86_64's.
 #[derive(Debug, Clone, Copy)]
 enum Numbers {
     Narrow(&'static [u16]),
     Wide(&'static [u32]),
+    X32(&'static X32Numbers),
 }
+
+/// x32's numbers, derived from x86_64's (`syscalls` explains): x86_64's number unless `listed`
+/// marks it, then x32's own (`X32_MOVED_BASE` + its position in `moved`) or none. Referenced,
+/// not named, by `Numbers::get`: an aarch64 build links none of it.
+#[derive(Debug)]
+struct X32Numbers {
+    x86_64: &'static [u16],
+    moved: &'static [u16],
+    listed: &'static [u64],
+}
+
+/// x32's two lists of x86_64 numbers.
+const X32_LISTS: [&[u16]; 2] = [&syscalls::x86::X32_MOVED, &syscalls::x86::X32_ABSENT];
+
+/// One bit per x86_64 number in `X32_LISTS`: the others (most) are x32's numbers too.
+const X32_LISTED: [u64; X32_LISTED_WORDS] = {
+    let mut bits = [0u64; X32_LISTED_WORDS];
+    let mut l = 0;
+    while l < X32_LISTS.len() {
+        let mut i = 0;
+        while i < X32_LISTS[l].len() {
+            let nr = X32_LISTS[l][i] as usize;
+            bits[nr / 64] |= 1 << (nr % 64);
+            i += 1;
+        }
+        l += 1;
+    }
+    bits
+};
+
+/// Enough words for the largest number of `X32_LISTS`.
+const X32_LISTED_WORDS: usize = {
+    let mut words = 0;
+    let mut l = 0;
+    while l < X32_LISTS.len() {
+        let mut i = 0;
+        while i < X32_LISTS[l].len() {
+            let w = X32_LISTS[l][i] as usize / 64 + 1;
+            if w > words {
+                words = w;
+            }
+            i += 1;
+        }
+        l += 1;
+    }
+    words
+};
 
 impl Numbers {
     /// The number of name `i`, if the ABI has it.
@@ -91,6 +139,17 @@ impl Numbers {
         match self {
             Numbers::Narrow(t) => t.get(i).filter(|&&n| n != u16::MAX).map(|&n| u32::from(n)),
             Numbers::Wide(t) => t.get(i).filter(|&&n| n != u32::MAX).copied(),
+            Numbers::X32(t) => {
+                let nr = *t.x86_64.get(i).filter(|&&n| n != u16::MAX)?;
+                let listed = t.listed.get(usize::from(nr / 64)).copied().unwrap_or(0);
+                if listed & (1 << (nr % 64)) == 0 {
+                    return Some(u32::from(nr));
+                }
+                // Listed and not moved: in `X32_ABSENT`.
+                let mut moved = (syscalls::x86::X32_MOVED_BASE..).zip(t.moved);
+                let (x32, _) = moved.find(|&(_, &n)| n == nr)?;
+                Some(u32::from(x32))
+            }
         }
     }
 }
@@ -130,7 +189,7 @@ pub const NATIVE: Family = Family::Arm;
 /// its section of the filter.
 #[derive(Debug)]
 struct Tables {
-    hashes: &'static [u64],
+    hashes: &'static [u32],
     abis: &'static [Abi],
     /// The ABI whose socket and SysV IPC calls also go through `socketcall`/`ipc` (i386).
     multiplexed: Option<usize>,
@@ -149,7 +208,11 @@ const X86_TABLES: Tables = Tables {
         Abi {
             name: "SCMP_ARCH_X32",
             audit: k::AUDIT_ARCH_X86_64,
-            numbers: Numbers::Narrow(&syscalls::x86::X32),
+            numbers: Numbers::X32(&X32Numbers {
+                x86_64: &syscalls::x86::X86_64,
+                moved: &syscalls::x86::X32_MOVED,
+                listed: &X32_LISTED,
+            }),
             base: X32_BIT,
             wide: false,
         },
@@ -231,11 +294,7 @@ const fn fits(nr: u32) -> bool {
 
 // Every number of the tables has one.
 const _: () = {
-    let tables = [
-        &syscalls::x86::X86_64,
-        &syscalls::x86::X32,
-        &syscalls::x86::I386,
-    ];
+    let tables = [&syscalls::x86::X86_64, &syscalls::x86::I386];
     let mut t = 0;
     while t < tables.len() {
         let mut i = 0;
@@ -245,6 +304,9 @@ const _: () = {
         }
         t += 1;
     }
+    // x32's own numbers (its others are x86_64's).
+    let first = syscalls::x86::X32_MOVED_BASE as u32;
+    assert!(fits(first) && fits(first + syscalls::x86::X32_MOVED.len() as u32 - 1));
     let tables = [&syscalls::arm::AARCH64, &syscalls::arm::ARM];
     let mut t = 0;
     while t < tables.len() {
@@ -358,12 +420,12 @@ pub struct Filter<'b> {
 /// Where an error is, for the `syscalls[]` entries.
 const AT_SYSCALLS: Field = Field::LinuxSeccompSyscallsItem;
 
-const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+const FNV_OFFSET: u32 = 0x811c_9dc5;
+const FNV_PRIME: u32 = 0x0100_0193;
 
-/// FNV-1a 64 of a name, as `gen_syscalls.py` hashes the names of the tables.
-fn fnv1a(name: JStr<'_>) -> u64 {
-    let step = |h: u64, b: u8| (h ^ u64::from(b)).wrapping_mul(FNV_PRIME);
+/// FNV-1a 32 of a name, as `gen_syscalls.py` hashes the names of the tables.
+fn fnv1a(name: JStr<'_>) -> u32 {
+    let step = |h: u32, b: u8| (h ^ u32::from(b)).wrapping_mul(FNV_PRIME);
     if name.raw().contains(&b'\\') {
         let mut utf8 = [0u8; 4];
         name.chars().fold(FNV_OFFSET, |h, c| {
@@ -374,26 +436,22 @@ fn fnv1a(name: JStr<'_>) -> u64 {
     }
 }
 
-const fn fnv1a_bytes(bytes: &[u8]) -> u64 {
+const fn fnv1a_bytes(bytes: &[u8]) -> u32 {
     let mut h = FNV_OFFSET;
     let mut i = 0;
     while i < bytes.len() {
-        h = (h ^ bytes[i] as u64).wrapping_mul(FNV_PRIME);
+        h = (h ^ bytes[i] as u32).wrapping_mul(FNV_PRIME);
         i += 1;
     }
     h
 }
 
 /// The index of a name, by its hash, in a family's tables.
-fn syscall_index(tables: &Tables, hash: u64) -> Option<usize> {
+fn syscall_index(tables: &Tables, hash: u32) -> Option<usize> {
     // The hashes are uniform: start from where the value should be and look around it (a few
     // steps instead of the nine of a binary search over ~470).
     let hashes = tables.hashes;
-    #[expect(
-        clippy::cast_possible_truncation,
-        reason = "an index below hashes.len()"
-    )]
-    let guess = ((u128::from(hash) * hashes.len() as u128) >> 64) as usize;
+    let guess = ((u64::from(hash) * hashes.len() as u64) >> 32) as usize;
     let (lo, hi) = (guess.saturating_sub(16), (guess + 17).min(hashes.len()));
     match hashes[lo..hi].binary_search(&hash) {
         Ok(i) => Some(lo + i),
@@ -854,7 +912,7 @@ impl Decisions {
 /// (117) with the call number in the first argument; libseccomp filters both ways, and so do
 /// we: a deny rule on `socket` must also deny `socketcall(SYS_SOCKET, ...)`. Name → (the
 /// multiplexer's number, call number) (`include/uapi/linux/net.h`, `ipc/syscall.c`).
-const I386_MULTIPLEXED: [(u64, u16, u32); 32] = [
+const I386_MULTIPLEXED: [(u32, u16, u32); 32] = [
     multiplexed(b"socket", 102, 1),
     multiplexed(b"bind", 102, 2),
     multiplexed(b"connect", 102, 3),
@@ -890,11 +948,11 @@ const I386_MULTIPLEXED: [(u64, u16, u32); 32] = [
 ];
 
 /// A row of [`I386_MULTIPLEXED`]: the name as its hash (compared with no string work).
-const fn multiplexed(name: &[u8], nr: u16, call: u32) -> (u64, u16, u32) {
+const fn multiplexed(name: &[u8], nr: u16, call: u32) -> (u32, u16, u32) {
     (fnv1a_bytes(name), nr, call)
 }
 
-fn multiplexed_i386(hash: u64) -> Option<(u16, u32)> {
+fn multiplexed_i386(hash: u32) -> Option<(u16, u32)> {
     // One bit per multiplexed name (low 8 bits of its hash): most names skip the scan.
     const FILTER: [u64; 4] = {
         let mut bits = [0u64; 4];
@@ -1452,5 +1510,57 @@ mod tests {
         assert_eq!(number(Family::X86, 0, "socketcall"), None);
         assert_eq!(number(Family::Arm, 1, "set_tls"), Some(0xf_0005));
         assert_eq!(number(Family::X86, 0, "no_such_call"), None);
+    }
+
+    /// x32, derived from x86_64: every x86 name that `names::X32` lacks has no x32 number (the
+    /// x86_64 ones are exactly those of `X32_ABSENT`), and each case of the derivation occurs.
+    #[test]
+    fn x32_has_only_its_own_names() {
+        let in_x32 = |name: &str| syscalls::names::X32.iter().any(|&(n, _)| n == name);
+        let mut absent = 0;
+        for &(name, nr) in syscalls::names::X86_64 {
+            if !in_x32(name) {
+                assert_eq!(number(Family::X86, 1, name), None, "{name}");
+                assert!(
+                    syscalls::x86::X32_ABSENT
+                        .iter()
+                        .any(|&n| u32::from(n) == nr)
+                );
+                absent += 1;
+            }
+        }
+        assert_eq!(absent, syscalls::x86::X32_ABSENT.len());
+        for &(name, _) in syscalls::names::I386 {
+            if !in_x32(name) {
+                assert_eq!(number(Family::X86, 1, name), None, "{name}");
+            }
+        }
+        assert_eq!(number(Family::X86, 1, "read"), Some(0));
+        assert_eq!(number(Family::X86, 1, "rt_sigaction"), Some(512));
+        assert_eq!(number(Family::X86, 1, "pwritev2"), Some(547));
+        assert_eq!(number(Family::X86, 1, "uselib"), None);
+        assert_eq!(number(Family::X86, 1, "map_shadow_stack"), Some(453));
+    }
+
+    /// No name of any table selects a call of a different name, in its own family or in the
+    /// other one (the generator's proof, checked again on the tables as built).
+    #[test]
+    fn no_name_selects_another() {
+        type Names = &'static [(&'static str, u32)];
+        let x86: [Names; 3] = [
+            syscalls::names::X86_64,
+            syscalls::names::X32,
+            syscalls::names::I386,
+        ];
+        let arm: [Names; 2] = [syscalls::names::AARCH64, syscalls::names::ARM];
+        let has =
+            |tables: &[Names], name: &str| tables.iter().any(|t| t.iter().any(|&(n, _)| n == name));
+        for &(name, _) in x86.iter().chain(&arm).flat_map(|t| t.iter()) {
+            let hash = fnv1a_bytes(name.as_bytes());
+            for (family, names) in [(Family::X86, &x86[..]), (Family::Arm, &arm[..])] {
+                let found = syscall_index(family.tables(), hash).is_some();
+                assert_eq!(found, has(names, name), "{family:?} {name}");
+            }
+        }
     }
 }

@@ -11,7 +11,7 @@ use crate::config::{Process, member};
 use crate::error::{At, Context, Field, InitError, Op, Step};
 use crate::json::{JStr, Value};
 use crate::names::Names;
-use crate::protocol::Log;
+use crate::protocol::{Line, Log};
 use crate::text::Part;
 
 const STEP: Step = Step::Capabilities;
@@ -166,32 +166,43 @@ pub fn after_user_switch(sets: Option<Sets>, log: &Log<'_>) -> Result<(), InitEr
         inheritable: CapabilitySet::from_bits_retain(s.inheritable),
     };
     rustix::thread::set_capabilities(None, caps).ctx(STEP, Op::Capset, at)?;
-    rustix::thread::clear_ambient_capability_set().ctx(
-        STEP,
-        Op::Prctl,
-        At::field(Field::ProcessCapabilitiesAmbient),
-    )?;
+    let raisable = s.inheritable & s.permitted;
+    if raisable != 0 {
+        // capset itself cut the ambient set to inheritable ∩ permitted: only then can an
+        // inherited ambient capability survive it.
+        rustix::thread::clear_ambient_capability_set().ctx(
+            STEP,
+            Op::Prctl,
+            At::field(Field::ProcessCapabilitiesAmbient),
+        )?;
+    }
+    // One warning line for every capability that cannot be raised (runc warns per capability).
+    let mut refused = Line::<1024>::new();
     for (cap, name) in NAMES.iter().enumerate() {
         if s.ambient & (1 << cap) == 0 {
             continue;
         }
-        let allowed = s.inheritable & s.permitted & (1 << cap) != 0;
-        let raised = allowed
+        let raised = raisable & (1 << cap) != 0
             && rustix::thread::configure_capability_in_ambient_set(
                 CapabilitySet::from_bits_retain(1 << cap),
                 true,
             )
             .is_ok();
         if !raised {
-            log.line(
-                "warn",
-                &[
-                    Part::S("can't raise ambient capability "),
-                    Part::S(name),
-                    Part::S(": it must be inheritable and permitted"),
-                ],
-            );
+            let _ = refused.push(&[Part::S(" "), Part::S(name)]);
         }
+    }
+    let names = core::str::from_utf8(refused.as_bytes()).unwrap_or_default();
+    if !names.is_empty() {
+        log.line(
+            "warn",
+            &[
+                Part::S(
+                    "can't raise ambient capabilities (they must be inheritable and permitted):",
+                ),
+                Part::S(names),
+            ],
+        );
     }
     Ok(())
 }

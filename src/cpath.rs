@@ -12,7 +12,7 @@ use crate::text::{self, Full, Part, Sink};
 pub const PATH_MAX: usize = 4096;
 
 /// A path of at most `PATH_MAX - 1` bytes with no interior NUL, NUL-terminated.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CPath {
     buf: [u8; PATH_MAX],
     len: usize,

@@ -110,15 +110,23 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     DEVICES
         .iter()
         .try_for_each(|(path, major, minor)| device(dev.as_fd(), *path, *major, *minor, exact))?;
-    // ptmx must be the container's devpts one: whatever the image put there goes.
-    match rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()) {
-        Ok(()) | Err(Errno::NOENT) => {}
-        Err(e) => return Err(InitError::sys(STEP, Op::Unlink, e, At::NONE)),
-    }
     for (name, target) in LINKS.iter().zip(LINK_TARGETS) {
-        match rustix::fs::symlinkat(target, &dev, name) {
-            Ok(()) | Err(Errno::EXIST) => {}
-            Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, At::NONE)),
+        let mut unlinked = false;
+        loop {
+            match rustix::fs::symlinkat(target, &dev, name) {
+                // ptmx must be the container's devpts one: whatever the image put there goes.
+                Err(Errno::EXIST) if name == "ptmx" && !unlinked => {
+                    rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()).ctx(
+                        STEP,
+                        Op::Unlink,
+                        At::NONE,
+                    )?;
+                    unlinked = true;
+                }
+                // The others, as the image or mounts[] made them.
+                Ok(()) | Err(Errno::EXIST) => break,
+                Err(e) => return Err(InitError::sys(STEP, Op::Symlink, e, At::NONE)),
+            }
         }
     }
     for (i, d) in config.devices.iter().flat_map(|l| l.elements()).enumerate() {

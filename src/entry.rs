@@ -249,11 +249,12 @@ fn run(
     let seccomp = seccomp_filter(&config, &setup.log(), filter)?;
     setup.log().phase("seccomp-compile");
 
-    if setup.exec {
+    let mut stdio = if setup.exec {
         enter_container(&config, control)?;
+        None
     } else {
-        build_container(&config, Some(control))?;
-    }
+        Some(build_container(&config, Some(control))?)
+    };
     setup.log().phase("namespaces-rootfs");
     // Inside the container (its devpts), before the user switch and the handshake: the parent
     // has the master before it answers `ready`. A new container gets its /dev/console.
@@ -262,6 +263,10 @@ fn run(
         control,
         !setup.exec && config.namespaces.has(g::CLONE_NEWNS),
     )?;
+    if config.process.terminal {
+        // Stdio is the terminal now.
+        stdio = None;
+    }
     // In the process that will exec (after the PID-namespace fork), before the user switch.
     let user_ns =
         config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);
@@ -291,6 +296,7 @@ fn run(
         &mut envp,
         early,
         Some(control),
+        stdio,
     )?;
     setup.log().phase("process");
     if setup.listen_fds > 0 {
@@ -366,7 +372,7 @@ fn enter_container(config: &Config<'_>, control: BorrowedFd<'_>) -> Result<(), I
 pub fn build_container(
     config: &Config<'_>,
     control: Option<BorrowedFd<'_>>,
-) -> Result<(), InitError> {
+) -> Result<process::Stdio, InitError> {
     // Everything the init creates (mount points, device nodes) gets the mode it names, whatever
     // umask the parent had; process.user.umask is set before `ready`.
     rustix::process::umask(rustix::fs::Mode::empty());
@@ -408,16 +414,19 @@ pub fn build_container(
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
     crate::devices::apply(config, root.as_fd(), dev_bound)?;
     rootfs::pivot(config, root)?;
+    let stdio = process::Stdio::inspect();
+    let mut null = None;
     if config.namespaces.has(g::CLONE_NEWNS) {
         // The container's /dev is in place: stdio on the host's /dev/null moves to it.
-        crate::paths::reopen_dev_null()?;
+        null = crate::paths::reopen_dev_null(&stdio)?;
     }
     // In the container's namespaces, through a procfs of our own (CVE-2025-52881).
     crate::sysctl::apply(config.sysctl)?;
     // Container paths now; read-only first so that masks sit on top (runc).
     crate::paths::readonly(config)?;
-    crate::paths::masked(config)?;
-    hostname(config)
+    crate::paths::masked(config, null)?;
+    hostname(config)?;
+    Ok(stdio)
 }
 
 /// no_new_privs, scheduling, umask: what runc sets before it tells the parent it is ready.
@@ -431,6 +440,10 @@ pub fn process_settings(config: &Config<'_>) -> Result<(), InitError> {
 }
 
 /// cwd, environment, arguments, user; returns the executable `args[0]` resolves to.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "the step's inputs, each owned elsewhere: the config, the log, three static buffers, the early filter, the channel, what stdio was"
+)]
 pub fn prepare_process<'s>(
     config: &Config<'_>,
     log: &Log<'_>,
@@ -439,6 +452,7 @@ pub fn prepare_process<'s>(
     envp: &mut CStrArray<'s>,
     early_seccomp: Option<&crate::seccomp::Filter<'_>>,
     control: Option<BorrowedFd<'_>>,
+    stdio: Option<process::Stdio>,
 ) -> Result<&'s CStr, InitError> {
     let p = &config.process;
     // As the runtime's root first; a permission failure is retried as the user below.
@@ -455,7 +469,7 @@ pub fn prepare_process<'s>(
     }
     // The bounding set needs CAP_SETPCAP: cut it before the switch; keep caps across it.
     let caps = caps::before_user_switch(p, log)?;
-    process::switch_user(p)?;
+    process::switch_user(p, &stdio.unwrap_or_else(process::Stdio::inspect))?;
     if config.joins.count > 0 {
         // The switch reset dumpability to fs.suid_dumpable; processes already in the joined
         // namespaces must not reach us before execve (CVE-2016-9962).
@@ -465,7 +479,7 @@ pub fn prepare_process<'s>(
     if !cwd_entered {
         process::chdir(p, true)?;
     }
-    process::verify_cwd()?;
+    process::verify_cwd(p)?;
     caps::after_user_switch(caps, log)?;
     // Resolved as the user with its final capabilities, before the FIFO: "not found" is a
     // create-time error (runc).

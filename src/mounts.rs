@@ -115,6 +115,8 @@ pub struct Options {
     pub attr_set: u64,
     /// `MOUNT_ATTR_*` to clear recursively.
     pub attr_clr: u64,
+    /// The data has a `mode=` (a tmpfs then needs no mode of the directory under it).
+    pub has_mode: bool,
     data: [u8; MAX_DATA],
     data_len: usize,
 }
@@ -129,6 +131,7 @@ impl Options {
             propagation_len: 0,
             attr_set: 0,
             attr_clr: 0,
+            has_mode: false,
             data: [0; MAX_DATA],
             data_len: 0,
         };
@@ -209,6 +212,10 @@ impl Options {
                 Reason::NULByteOrInsideOneOption,
             ));
         }
+        self.has_mode |= self
+            .data
+            .get(start..)
+            .is_some_and(|d| d.starts_with(b"mode="));
         self.data_len += n;
         Ok(())
     }
@@ -533,6 +540,8 @@ pub fn apply(
 ) -> Result<bool, InitError> {
     let mut dev_bound = false;
     let mut read_only_later = false;
+    // Where the last tmpfs went: what is mounted directly below it is most likely missing.
+    let mut last_tmpfs = CPath::empty();
     for (i, m) in mounts.elements().enumerate() {
         let mut m = Mount::decode(m, i)?;
         if m.is_read_only_tmpfs() {
@@ -557,7 +566,16 @@ pub fn apply(
         if m.options.is_bind() {
             bind(root, &m, &destination)?;
         } else {
-            filesystem(root, &m, &destination)?;
+            let d = destination.bytes();
+            let below_tmpfs = d
+                .iter()
+                .rposition(|&c| c == b'/')
+                .is_some_and(|slash| slash > 0 && d.get(..slash) == Some(last_tmpfs.bytes()));
+            filesystem(root, &m, &destination, below_tmpfs)?;
+            // A tmpfs inside the last one (/dev/shm in /dev) leaves that one the last.
+            if !below_tmpfs && m.fs_type.is_some_and(|t| t.eq_str("tmpfs")) {
+                last_tmpfs = destination.clone();
+            }
         }
         // Propagation and recursive attributes act on the new mount: reopen to reach it.
         let o = &m.options;
@@ -707,7 +725,22 @@ fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), 
     Ok(())
 }
 
-fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {
+/// A directory `name` made in `parent` of a fresh tmpfs: created and opened without looking for
+/// it first. `None` if that was wrong (it exists, or the parent is not what it was): the
+/// caller then looks as it always does.
+fn create_below_tmpfs(root: BorrowedFd<'_>, path: &[u8]) -> Option<OwnedFd> {
+    let slash = path.iter().rposition(|&c| c == b'/')?;
+    let parent = open_in_root(root, path.get(..slash)?).ok()?;
+    rustix::fs::mkdirat(&parent, path.get(slash + 1..)?, Mode::from_raw_mode(0o755)).ok()?;
+    open_in_root(root, path).ok()
+}
+
+fn filesystem(
+    root: BorrowedFd<'_>,
+    m: &Mount<'_>,
+    destination: &CPath,
+    below_tmpfs: bool,
+) -> Result<(), InitError> {
     let fs_type = CPath::decode(
         m.fs_type.unwrap_or(JStr::EMPTY),
         STEP,
@@ -759,9 +792,16 @@ fn filesystem(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Resul
                 InitError::sys(STEP, Op::Open, e, m.at()).because(Reason::ProcAndSysfsNeedAReal)
             })?
         }
+        None if let Some(created) = below_tmpfs
+            .then(|| create_below_tmpfs(root, destination.bytes()))
+            .flatten() =>
+        {
+            created
+        }
         None => match open_in_root(root, destination.bytes()) {
             Ok(existing) => {
-                if fs_type.bytes() == b"tmpfs" {
+                // A `mode=` in the options wins anyway: then the directory's is not needed.
+                if fs_type.bytes() == b"tmpfs" && !m.options.has_mode {
                     // A tmpfs on an existing directory keeps its mode unless the options say
                     // otherwise (runc puts `mode=` first, so a later one wins).
                     let st = rustix::fs::fstat(&existing).ctx(STEP, Op::Open, m.at())?;

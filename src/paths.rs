@@ -7,6 +7,7 @@
 //! the null device (CVE-2025-31133); masked directories all share one empty read-only tmpfs.
 
 use linux_raw_sys::general as g;
+use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{FileType, Mode, OFlags};
 use rustix::io::Errno;
 use rustix::mount::MountFlags;
@@ -15,6 +16,7 @@ use crate::config::Config;
 use crate::cpath::CPath;
 use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::Value;
+use crate::process::Stdio;
 
 fn flags(bits: u32) -> MountFlags {
     MountFlags::from_bits_retain(bits)
@@ -93,36 +95,38 @@ pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// The container's `/dev/null`, checked to be the null device, whatever the image or
+/// `mounts[]` put there (CVE-2025-31133).
+fn open_dev_null(step: Step, flags: OFlags) -> Result<OwnedFd, InitError> {
+    let null = rustix::fs::open(c"/dev/null", flags | OFlags::CLOEXEC, Mode::empty())
+        .ctx(step, Op::Open, At::NONE)
+        .map_err(|e| e.because(Reason::TheContainersDevNull))?;
+    let st = rustix::fs::fstat(&null).ctx(step, Op::Open, At::NONE)?;
+    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
+        || st.st_rdev != rustix::fs::makedev(1, 3)
+    {
+        return Err(InitError::invalid(
+            step,
+            At::NONE,
+            Reason::TheContainersDevNullIsNot,
+        ));
+    }
+    Ok(null)
+}
+
 /// After the pivot, stdio that is a null device (the host's `/dev/null`, which the parent
 /// passed) is replaced by the container's own, checked to be the null device: the container
-/// keeps no handle on the host's `/dev` (runc's `reOpenDevNull`).
-pub fn reopen_dev_null() -> Result<(), InitError> {
+/// keeps no handle on the host's `/dev` (runc's `reOpenDevNull`). Returns the container's
+/// `/dev/null` if it was opened: the masks reuse it.
+pub fn reopen_dev_null(stdio: &Stdio) -> Result<Option<OwnedFd>, InitError> {
     const STEP: Step = Step::PivotRoot;
-    let null_dev = rustix::fs::makedev(1, 3);
-    let is_null = |st: &rustix::fs::Stat| {
-        FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice && st.st_rdev == null_dev
-    };
     let mut null = None;
-    for (i, fd) in crate::sys::stdio().into_iter().enumerate() {
-        if !rustix::fs::fstat(fd).is_ok_and(|st| is_null(&st)) {
+    for (i, file) in stdio.0.iter().enumerate() {
+        if !matches!(file, Ok((true, _))) {
             continue;
         }
         if null.is_none() {
-            let f = rustix::fs::open(
-                c"/dev/null",
-                OFlags::RDWR | OFlags::NOFOLLOW | OFlags::CLOEXEC,
-                Mode::empty(),
-            )
-            .ctx(STEP, Op::Open, At::NONE)
-            .map_err(|e| e.because(Reason::TheContainersDevNull))?;
-            if !rustix::fs::fstat(&f).is_ok_and(|st| is_null(&st)) {
-                return Err(InitError::invalid(
-                    STEP,
-                    At::NONE,
-                    Reason::TheContainersDevNullIsNot,
-                ));
-            }
-            null = Some(f);
+            null = Some(open_dev_null(STEP, OFlags::RDWR | OFlags::NOFOLLOW)?);
         }
         if let Some(f) = &null {
             match i {
@@ -133,11 +137,11 @@ pub fn reopen_dev_null() -> Result<(), InitError> {
             .ctx(STEP, Op::Dup, At::NONE)?;
         }
     }
-    Ok(())
+    Ok(null)
 }
 
-/// `linux.maskedPaths`.
-pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
+/// `linux.maskedPaths`. `null` is the container's `/dev/null` if the stdio step opened it.
+pub fn masked(config: &Config<'_>, null: Option<OwnedFd>) -> Result<(), InitError> {
     const STEP: Step = Step::MaskedPaths;
     if config
         .masked_paths
@@ -146,59 +150,73 @@ pub fn masked(config: &Config<'_>) -> Result<(), InitError> {
         return Ok(());
     }
     // The mask for files: it must be the null device, whatever the image or mounts[] put there.
-    let null = rustix::fs::open(c"/dev/null", OFlags::PATH | OFlags::CLOEXEC, Mode::empty())
-        .ctx(STEP, Op::Open, At::NONE)
-        .map_err(|e| e.because(Reason::TheContainersDevNull))?;
-    let st = rustix::fs::fstat(&null).ctx(STEP, Op::Open, At::NONE)?;
-    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
-        || st.st_rdev != rustix::fs::makedev(1, 3)
-    {
-        return Err(InitError::invalid(
-            STEP,
-            At::NONE,
-            Reason::TheContainersDevNullIsNot,
-        ));
-    }
+    let null = match null {
+        Some(null) => null,
+        None => open_dev_null(STEP, OFlags::PATH)?,
+    };
     // Bound through the verified handle itself where /proc is mounted, else by the path just
     // verified (nothing of the container runs yet to swap it).
-    let null_fd = CPath::proc_fd(rustix::fd::AsFd::as_fd(&null));
-    let mut shared_tmpfs: Option<CPath> = None;
+    let null_fd = CPath::proc_fd(null.as_fd());
+    // The first mask of each kind; later ones bind it, read-only as it is (a bind of a
+    // read-only mount is read-only): one empty tmpfs for every directory (runc), one read-only
+    // null device for every file.
+    let (mut shared_tmpfs, mut shared_null): (Option<CPath>, Option<CPath>) = (None, None);
     for (i, v) in each_path(config.masked_paths) {
         let at = At::item(Field::LinuxMaskedPathsItem, i);
         let path = CPath::decode(v.as_str().unwrap_or(crate::json::JStr::EMPTY), STEP, at)?;
-        let st = match rustix::fs::stat(path.as_cstr()) {
-            Ok(st) => st,
-            Err(Errno::NOENT) => continue,
-            Err(e) => return Err(InitError::sys(STEP, Op::Open, e, at)),
+        let tmpfs = || {
+            rustix::mount::mount(
+                c"tmpfs",
+                path.as_cstr(),
+                c"tmpfs",
+                flags(g::MS_RDONLY),
+                Some(c"size=0,nr_inodes=1"),
+            )
+        };
+        let is_dir = if shared_tmpfs.is_none() {
+            // No stat before the first directory: the tmpfs mount itself tells a missing
+            // path (ENOENT) and a file (ENOTDIR).
+            match tmpfs() {
+                Ok(()) => {
+                    shared_tmpfs = Some(path);
+                    continue;
+                }
+                Err(Errno::NOENT) => continue,
+                Err(Errno::NOTDIR) => false,
+                Err(e) => return Err(InitError::sys(STEP, Op::Mount, e, at)),
+            }
+        } else {
+            match rustix::fs::stat(path.as_cstr()) {
+                Ok(st) => FileType::from_raw_mode(st.st_mode) == FileType::Directory,
+                Err(Errno::NOENT) => continue,
+                Err(e) => return Err(InitError::sys(STEP, Op::Open, e, at)),
+            }
         };
         let bind = |source: &core::ffi::CStr| {
             rustix::mount::mount(source, path.as_cstr(), c"", flags(g::MS_BIND), None)
         };
-        if FileType::from_raw_mode(st.st_mode) == FileType::Directory {
-            // One empty read-only tmpfs for every masked directory (runc): a bind of a
-            // read-only mount is read-only. A fresh one if the first is no longer reachable.
-            match shared_tmpfs.as_ref().map(|first| bind(first.as_cstr())) {
-                Some(Ok(())) => {}
-                _ => {
-                    rustix::mount::mount(
-                        c"tmpfs",
-                        path.as_cstr(),
-                        c"tmpfs",
-                        flags(g::MS_RDONLY),
-                        Some(c"size=0,nr_inodes=1"),
-                    )
-                    .ctx(STEP, Op::Mount, at)?;
-                    shared_tmpfs = Some(path);
-                }
-            }
+        let (shared, first) = if is_dir {
+            (&mut shared_tmpfs, None)
         } else {
-            match bind(null_fd.as_cstr()) {
+            (&mut shared_null, Some(&null_fd))
+        };
+        // The path exists: a failed bind of the first mask means it is no longer reachable
+        // (masked itself, since): this one becomes the first.
+        if shared.as_ref().is_some_and(|s| bind(s.as_cstr()).is_ok()) {
+            continue;
+        }
+        match first {
+            None => tmpfs(),
+            Some(null_fd) => match bind(null_fd.as_cstr()) {
                 Err(Errno::NOENT) => bind(c"/dev/null"),
                 r => r,
-            }
-            .ctx(STEP, Op::Mount, at)?;
+            },
+        }
+        .ctx(STEP, Op::Mount, at)?;
+        if !is_dir {
             make_read_only(&path, STEP, at)?;
         }
+        *shared = Some(path);
     }
     Ok(())
 }

@@ -89,7 +89,11 @@ pub fn chdir(p: &Process<'_>, retry: bool) -> Result<bool, InitError> {
 
 /// Verify the working directory is inside the container's root: a directory reached through a
 /// descriptor from outside (CVE-2024-21626) reads as `(unreachable)/...` or not absolute.
-pub fn verify_cwd() -> Result<(), InitError> {
+/// `/` itself is the root by definition: nothing to verify.
+pub fn verify_cwd(p: &Process<'_>) -> Result<(), InitError> {
+    if p.cwd.eq_str("/") {
+        return Ok(());
+    }
     let mut buf = [0u8; PATH_MAX];
     let at = At::field(Field::ProcessCwd);
     let n = sys::getcwd(&mut buf).ctx(Step::Cwd, Op::Getcwd, at)?;
@@ -307,16 +311,32 @@ pub fn scheduling(config: &crate::config::Config<'_>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// What fds 0–2 are, looked at once (`fstat`) for the two steps that need it: the reopen of a
+/// null device after the pivot and the chown before the user switch. Each is the null device
+/// (1:3) and its owner, or why `fstat` failed (a closed fd).
+#[derive(Debug, Clone, Copy)]
+pub struct Stdio(pub [Result<(bool, u32), Errno>; 3]);
+
+impl Stdio {
+    pub fn inspect() -> Stdio {
+        Stdio(sys::stdio().map(|fd| {
+            rustix::fs::fstat(fd).map(|st| {
+                let null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+                    && st.st_rdev == rustix::fs::makedev(1, 3);
+                (null, st.st_uid)
+            })
+        }))
+    }
+}
+
 /// Give the user its stdio (its terminal, or the parent's pipes), as runc's
 /// `fixStdioPermissions`: a `/dev/null` (device 1:3, the host's) is never touched, and EINVAL
 /// (the user's id is not mapped where the file lives) and EPERM (rootless) leave the owner as
 /// it is, as in runc.
-fn own_stdio(uid: Uid) -> Result<(), InitError> {
-    for fd in sys::stdio() {
-        let st = rustix::fs::fstat(fd).ctx(Step::User, Op::Chown, At::NONE)?;
-        let null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
-            && st.st_rdev == rustix::fs::makedev(1, 3);
-        if null || st.st_uid == uid.as_raw() {
+fn own_stdio(uid: Uid, stdio: &Stdio) -> Result<(), InitError> {
+    for (fd, file) in sys::stdio().into_iter().zip(stdio.0) {
+        let (null, owner) = file.ctx(Step::User, Op::Chown, At::NONE)?;
+        if null || owner == uid.as_raw() {
             continue;
         }
         match rustix::fs::fchown(fd, Some(uid), None) {
@@ -327,7 +347,7 @@ fn own_stdio(uid: Uid) -> Result<(), InitError> {
     Ok(())
 }
 
-pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
+pub fn switch_user(p: &Process<'_>, stdio: &Stdio) -> Result<(), InitError> {
     const STEP: Step = Step::User;
     let mut groups = [Gid::ROOT; 256];
     let list = p
@@ -363,7 +383,7 @@ pub fn switch_user(p: &Process<'_>) -> Result<(), InitError> {
     }
     let uid = Uid::from_raw(p.user.uid);
     // While still root (CAP_CHOWN).
-    own_stdio(uid)?;
+    own_stdio(uid, stdio)?;
     let gid = Gid::from_raw(p.user.gid);
     rustix::thread::set_thread_res_gid(gid, gid, gid).ctx(
         STEP,

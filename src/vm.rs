@@ -167,8 +167,8 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
             };
             let nnp = config.process.no_new_privileges;
             let result: Result<(), InitError> = crate::entry::build_container(&config, None)
-                .and_then(|()| crate::entry::seccomp_filter(&config, &log, filter))
-                .and_then(|seccomp| {
+                .and_then(|stdio| Ok((stdio, crate::entry::seccomp_filter(&config, &log, filter)?)))
+                .and_then(|(stdio, seccomp)| {
                     crate::entry::process_settings(&config)?;
                     let exe = crate::entry::prepare_process(
                         &config,
@@ -178,6 +178,7 @@ fn run(env: StartupStrings, buffers: &'static mut Buffers) -> i32 {
                         &mut envp,
                         seccomp.as_ref().filter(|_| !nnp),
                         None,
+                        Some(stdio),
                     )?;
                     sys::set_signal_mask(mask).ctx(Step::Exec, Op::Sigprocmask, At::NONE)?;
                     if let Some(filter) = seccomp.as_ref().filter(|_| nnp) {

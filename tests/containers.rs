@@ -333,6 +333,19 @@ fn default_devices_in_a_tmpfs_dev() {
 }
 
 #[test]
+fn the_images_dev_ptmx_is_replaced_by_the_link() {
+    // Without a tmpfs on /dev the image's own /dev gets the nodes: whatever it has at ptmx
+    // goes (a file here), the link to the container's devpts takes its place.
+    if !root_or_skip("the_images_dev_ptmx_is_replaced_by_the_link") {
+        return;
+    }
+    let b = Bundle::new("ptmxfile");
+    std::fs::write(b.dir.join("rootfs/dev/ptmx"), "image").expect("write ptmx");
+    let out = ok_output(&b, &b.config(&["readlink", "/dev/ptmx"], "", ""));
+    assert_eq!(out, "pts/ptmx\n");
+}
+
+#[test]
 fn a_fake_dev_null_in_the_image_is_refused() {
     // The image ships /dev/null as a link to a file: it must never be trusted as the null
     // device (CVE-2025-31133 class); the container fails to start and the file is untouched.

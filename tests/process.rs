@@ -53,9 +53,38 @@ fn capabilities_are_set_exactly() {
         "{err}"
     );
     assert!(
-        err.contains("can't raise ambient capability CAP_KILL"),
+        err.contains(
+            "can't raise ambient capabilities (they must be inheritable and permitted): CAP_KILL\n"
+        ),
         "{err}"
     );
+}
+
+#[test]
+fn ambient_capabilities_inherited_from_the_runtime_never_reach_the_process() {
+    // capset cuts the ambient set to inheritable ∩ permitted, so the init clears it only when
+    // that is not empty: both ways, the runtime's ambient CAP_KILL must be gone.
+    if !root_or_skip("ambient_capabilities_inherited_from_the_runtime_never_reach_the_process") {
+        return;
+    }
+    for inheritable in [r#""inheritable":[],"#, r#""inheritable":["CAP_KILL"],"#] {
+        let b = Bundle::new("ambinh");
+        let caps = format!(
+            r#","capabilities":{{"bounding":["CAP_KILL"],"effective":["CAP_KILL"],{inheritable}"permitted":["CAP_KILL"]}}"#
+        );
+        b.write_config(&b.config(&["cat", "/proc/self/status"], &caps, ""));
+        let o = std::process::Command::new("setpriv")
+            .args(["--inh-caps", "+kill", "--ambient-caps", "+kill", "--"])
+            .args(b.run_command())
+            .output()
+            .expect("spawn setpriv");
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert_eq!(
+            status_lines(&stdout(&o), &["CapAmb"]),
+            ["CapAmb: 0000000000000000"],
+            "{inheritable}"
+        );
+    }
 }
 
 #[test]

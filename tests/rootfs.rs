@@ -19,12 +19,13 @@ fn masked_and_readonly_paths() {
     let b = Bundle::new("masks");
     let rootfs = b.dir.join("rootfs");
     std::fs::write(rootfs.join("etc/secret"), "secret\n").expect("write");
+    std::fs::write(rootfs.join("etc/secret2"), "secret\n").expect("write");
     for d in ["etc/private/sub", "etc/private2", "data"] {
         std::fs::create_dir_all(rootfs.join(d)).expect("mkdir");
     }
     std::fs::write(rootfs.join("etc/private/key"), "key\n").expect("write");
     let linux = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"}],
-        "maskedPaths":["/etc/secret","/etc/private","/etc/private2","/no/such/path","/proc/kcore"],
+        "maskedPaths":["/etc/secret","/etc/private","/etc/private2","/no/such/path","/proc/kcore","/etc/secret2"],
         "readonlyPaths":["/data","/missing/too"]}"#;
     // A masked file is the null device (runc), read-only: reads are empty, writes fail, it
     // cannot be removed or unmounted. Masked directories share one read-only tmpfs.
@@ -35,12 +36,13 @@ fn masked_and_readonly_paths() {
                   [ $(stat -c %d /etc/private) = $(stat -c %d /etc/private2) ] && echo one-tmpfs; \
                   umount /etc/secret 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
                   umount /etc/private 2>&1 | grep -q 'Operation not permitted' && echo umount-eperm; \
-                  touch /data/x 2>/dev/null || echo data-ro; cat /etc/private/key 2>/dev/null || echo key-hidden";
+                  touch /data/x 2>/dev/null || echo data-ro; cat /etc/private/key 2>/dev/null || echo key-hidden; \
+                  echo size=$(cat /etc/secret2 | wc -c); chmod 600 /etc/secret2 2>/dev/null || echo secret2-ro";
     let config = b.config(&["sh", "-c", script], NO_SYS_ADMIN, "");
     let config = config.replace(r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]}"#, linux);
     let config = config.replace(r#""hostname":"box","#, "");
     assert!(config.contains("maskedPaths"), "{config}");
-    let expected = "size=0\nsecret-ro\nsize=0\nsecret-stays\nentries=0\nprivate-ro\nprivate2-ro\none-tmpfs\numount-eperm\numount-eperm\ndata-ro\nkey-hidden\n";
+    let expected = "size=0\nsecret-ro\nsize=0\nsecret-stays\nentries=0\nprivate-ro\nprivate2-ro\none-tmpfs\numount-eperm\numount-eperm\ndata-ro\nkey-hidden\nsize=0\nsecret2-ro\n";
     let o = b.run(&config);
     assert!(o.status.success(), "{}", stderr(&o));
     assert_eq!(stdout(&o), expected);
@@ -489,10 +491,16 @@ fn tmpfs_keeps_the_mode_of_its_directory() {
     }
     let mounts = r#",{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["nosuid"]},
         {"destination":"/spool","type":"tmpfs","source":"tmpfs","options":["mode=755","size=1m"]},
-        {"destination":"/fresh","type":"tmpfs","source":"tmpfs"}]"#;
+        {"destination":"/fresh","type":"tmpfs","source":"tmpfs"},
+        {"destination":"/fresh/s","type":"tmpfs","source":"tmpfs","options":["mode=710"]},
+        {"destination":"/fresh/s","type":"tmpfs","source":"tmpfs"}]"#;
+    // /fresh/s is made in the new tmpfs without a look first; the second one finds it there
+    // (the guess is wrong, so it looks) and keeps its mode.
     let config = b
         .config(
-            &["stat", "-c", "%a %n", "/data", "/spool", "/fresh"],
+            &[
+                "stat", "-c", "%a %n", "/data", "/spool", "/fresh", "/fresh/s",
+            ],
             "",
             "",
         )
@@ -504,7 +512,10 @@ fn tmpfs_keeps_the_mode_of_its_directory() {
     let o = b.run(&config);
     assert!(o.status.success(), "{}", stderr(&o));
     // An explicit mode wins; a directory we create has no mode to keep (tmpfs's own 1777).
-    assert_eq!(stdout(&o), "700 /data\n755 /spool\n1777 /fresh\n");
+    assert_eq!(
+        stdout(&o),
+        "700 /data\n755 /spool\n1777 /fresh\n710 /fresh/s\n"
+    );
 }
 
 /// `cgroup` (as `runc spec` writes it) and `cgroup2` mounts: the container sees its own

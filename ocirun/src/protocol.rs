@@ -96,6 +96,11 @@ fn sealed_copy(init: &Path) -> io::Result<OwnedFd> {
     Ok(file.into())
 }
 
+/// `fd` at the lowest free number from `min` on (close-on-exec), the old number closed.
+fn moved(fd: OwnedFd, min: i32) -> io::Result<OwnedFd> {
+    Ok(rustix::io::fcntl_dupfd_cloexec(&fd, min)?)
+}
+
 /// Let `fd` survive exec, so the init inherits it.
 fn inheritable(fd: &OwnedFd) -> io::Result<()> {
     rustix::io::fcntl_setfd(fd, FdFlags::empty())?;
@@ -119,10 +124,25 @@ impl Spawned {
         }
         let binary = sealed_copy(launch.init)?;
         let (control, init_end) = UnixStream::pair()?;
-        let init_end = OwnedFd::from(init_end);
-        inheritable(&init_end)?;
         let (log_read, log_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
+        // The init closes every descriptor it was not told about, one close_range per gap
+        // between its own: everything moves out of the way, then the init's fds come back
+        // down to the lowest numbers from 3 + N, next to each other.
+        let away = |fd: OwnedFd| moved(fd, 64);
+        let (binary, control, log_read) = (away(binary)?, away(control.into())?, away(log_read)?);
+        let (init_end, log_write, fifo) = (
+            away(init_end.into())?,
+            away(log_write)?,
+            launch.fifo.map(away).transpose()?,
+        );
+        let first = i32::try_from(3 + launch.preserved_fds)
+            .map_err(|_| io::Error::other("--preserve-fds too large"))?;
+        let init_end = moved(init_end, first)?;
+        inheritable(&init_end)?;
+        let log_write = moved(log_write, first)?;
         inheritable(&log_write)?;
+        let fifo = fifo.map(|f| moved(f, first)).transpose()?;
+        let control = UnixStream::from(control);
 
         let mut cmd = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()));
         cmd.arg0("ocinit")
@@ -141,13 +161,13 @@ impl Spawned {
         if let Some(name) = &launch.keyring {
             cmd.env("_OCINIT_KEYRING", name);
         }
-        if let Some(fifo) = &launch.fifo {
+        if let Some(fifo) = &fifo {
             inheritable(fifo)?;
             cmd.env("_OCINIT_FIFO", fifo.as_raw_fd().to_string());
         }
         let child = cmd.spawn()?;
         // Our copies of the init's ends: closing them lets EOF mean "the init is gone".
-        drop((init_end, log_write, launch.fifo, binary));
+        drop((init_end, log_write, fifo, binary));
         let log = LogForwarder {
             pipe: Some(File::from(log_read)),
             pending: Vec::new(),

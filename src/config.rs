@@ -9,7 +9,7 @@
 use crate::error::{At, Field, InitError, Op, Reason, Step};
 use crate::json::{self, JStr, Kind, Value};
 use crate::mounts;
-use crate::names::Names;
+use crate::names::{Names, Table};
 use crate::sys;
 
 const STEP: Step = Step::Decode;
@@ -179,7 +179,8 @@ fn capabilities(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
         return Ok(None);
     };
     expect_kind(caps, Kind::Object, At::field(Field::ProcessCapabilities))?;
-    for (set, at, item) in [
+    // A table in read-only data: built on the stack, its rows cost a store per word.
+    const SETS: Table<(Field, Field), 5> = crate::table![
         (
             "bounding",
             Field::ProcessCapabilitiesBounding,
@@ -205,7 +206,8 @@ fn capabilities(p: Value<'_>) -> Result<Option<Value<'_>>, InitError> {
             Field::ProcessCapabilitiesAmbient,
             Field::ProcessCapabilitiesAmbientItem,
         ),
-    ] {
+    ];
+    for (set, &(at, item)) in SETS.iter() {
         if let Some(v) = member(caps, set) {
             string_array(v, At::field(at), item)?;
         }
@@ -374,17 +376,16 @@ fn namespace_flag(t: JStr<'_>) -> Option<u32> {
     })
 }
 
-fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<'_>), InitError> {
+/// The namespaces to create; those to join go to `joins` (empty on entry), in place.
+fn namespaces<'a>(
+    list: Option<Value<'a>>,
+    exec: bool,
+    joins: &mut Joins<'a>,
+) -> Result<Namespaces, InitError> {
     use linux_raw_sys::general as g;
     let mut set = Namespaces::default();
-    let mut joins = Joins {
-        types: [0; 8],
-        paths: [JStr::EMPTY; 8],
-        index: [0; 8],
-        count: 0,
-    };
     let Some(list) = list else {
-        return Ok((set, joins));
+        return Ok(set);
     };
     expect_kind(list, Kind::Array, At::field(Field::LinuxNamespaces))?;
     for (i, ns) in list.elements().enumerate() {
@@ -425,7 +426,7 @@ fn namespaces(list: Option<Value<'_>>, exec: bool) -> Result<(Namespaces, Joins<
             _ => set.0 |= flag,
         }
     }
-    Ok((set, joins))
+    Ok(set)
 }
 
 /// `linux.timeOffsets`: only with a new time namespace (the offsets of an existing one are
@@ -490,7 +491,7 @@ fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
         return Ok(0);
     };
     let s = string(v, at)?;
-    let table: [(&str, u32); 6] = [
+    const PROPAGATIONS: Table<u32, 6> = crate::table![
         ("", 0),
         ("private", g::MS_PRIVATE),
         ("rprivate", g::MS_PRIVATE | g::MS_REC),
@@ -498,7 +499,7 @@ fn rootfs_propagation(v: Option<Value<'_>>) -> Result<u32, InitError> {
         ("rslave", g::MS_SLAVE | g::MS_REC),
         ("unbindable", g::MS_UNBINDABLE),
     ];
-    if let Some(&(_, flags)) = table.iter().find(|(name, _)| s.eq_str(name)) {
+    if let Some((_, &flags)) = PROPAGATIONS.find(|name, _| s.eq_str(name)) {
         return Ok(flags);
     }
     if s.eq_str("shared") || s.eq_str("rshared") || s.eq_str("runbindable") {
@@ -553,72 +554,57 @@ fn user(process: Value<'_>) -> Result<User<'_>, InitError> {
     })
 }
 
-fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
+/// Decode `process` into `out`, field by field (see `decode_as`). Not inlined: in `decode_as`,
+/// its values add to the many that function keeps on the stack (200 bytes more code).
+#[inline(never)]
+fn process<'a>(p: Option<Value<'a>>, out: &mut Process<'a>) -> Result<(), InitError> {
     let at = At::field(Field::Process);
     let p = p.ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
     expect_kind(p, Kind::Object, at)?;
     let at_args = At::field(Field::ProcessArgs);
-    let args =
+    out.args =
         member(p, "args").ok_or_else(|| InitError::invalid(STEP, at_args, Reason::Missing))?;
-    string_array(args, at_args, Field::ProcessArgsItem)?;
-    if args.elements().next().is_none() {
+    string_array(out.args, at_args, Field::ProcessArgsItem)?;
+    if out.args.elements().next().is_none() {
         return Err(InitError::invalid(STEP, at_args, Reason::Empty));
     }
-    let env = match member(p, "env") {
-        None => None,
-        Some(v) => Some(string_array(
-            v,
-            At::field(Field::ProcessEnv),
-            Field::ProcessEnvItem,
-        )?),
-    };
-    for (i, e) in env.iter().flat_map(|v| v.elements()).enumerate() {
-        let s = string(e, At::item(Field::ProcessEnvItem, i))?;
-        match s.chars().position(|c| c == '=') {
-            Some(0) => {
-                return Err(InitError::invalid(
-                    STEP,
-                    At::item(Field::ProcessEnvItem, i),
-                    Reason::EmptyVariableName,
-                ));
-            }
-            Some(_) => {}
-            None => {
-                return Err(InitError::invalid(
-                    STEP,
-                    At::item(Field::ProcessEnvItem, i),
-                    Reason::NoInEntry,
-                ));
+    if let Some(env) = member(p, "env") {
+        string_array(env, At::field(Field::ProcessEnv), Field::ProcessEnvItem)?;
+        // Each entry is `KEY=value` with a non-empty key.
+        for (i, e) in env.elements().enumerate() {
+            let at = At::item(Field::ProcessEnvItem, i);
+            match string(e, at)?.chars().position(|c| c == '=') {
+                Some(0) => return Err(InitError::invalid(STEP, at, Reason::EmptyVariableName)),
+                Some(_) => {}
+                None => return Err(InitError::invalid(STEP, at, Reason::NoInEntry)),
             }
         }
+        out.env = Some(env);
     }
     let at_cwd = At::field(Field::ProcessCwd);
-    let cwd = string(
+    out.cwd = string(
         member(p, "cwd").ok_or_else(|| InitError::invalid(STEP, at_cwd, Reason::Missing))?,
         at_cwd,
     )?;
-    if !cwd.raw().starts_with(b"/") {
+    if !out.cwd.raw().starts_with(b"/") {
         return Err(InitError::invalid(STEP, at_cwd, Reason::NotAnAbsolutePath));
     }
-    let terminal = boolean(member(p, "terminal"), At::field(Field::ProcessTerminal))?;
-    let console_size = match member(p, "consoleSize") {
-        None => None,
-        Some(size) => {
-            expect_kind(size, Kind::Object, At::field(Field::ProcessConsoleSize))?;
-            // A missing dimension is 0, as in runc (Go's zero value).
-            let dim = |key, at: Field| {
-                let at = At::field(at);
-                member(size, key).map_or(Ok(0), |v| {
-                    u16::try_from(uint32(v, at)?)
-                        .map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRange0To65535))
-                })
-            };
-            Some((
-                dim("height", Field::ProcessConsoleSizeHeight)?,
-                dim("width", Field::ProcessConsoleSizeWidth)?,
-            ))
-        }
-    };
+    out.terminal = boolean(member(p, "terminal"), At::field(Field::ProcessTerminal))?;
+    if let Some(size) = member(p, "consoleSize") {
+        expect_kind(size, Kind::Object, At::field(Field::ProcessConsoleSize))?;
+        // A missing dimension is 0, as in runc (Go's zero value).
+        let dim = |key, at: Field| {
+            let at = At::field(at);
+            member(size, key).map_or(Ok(0), |v| {
+                u16::try_from(uint32(v, at)?)
+                    .map_err(|_| InitError::invalid(STEP, at, Reason::OutOfRange0To65535))
+            })
+        };
+        out.console_size = Some((
+            dim("height", Field::ProcessConsoleSizeHeight)?,
+            dim("width", Field::ProcessConsoleSizeWidth)?,
+        ));
+    }
     reject_if_set(
         p,
         "execCPUAffinity",
@@ -631,28 +617,22 @@ fn process(p: Option<Value<'_>>) -> Result<Process<'_>, InitError> {
             .transpose()
             .map(|s| s.filter(|s| !s.is_empty()))
     };
-    Ok(Process {
-        args,
-        env,
-        cwd,
-        user: user(p)?,
-        capabilities: capabilities(p)?,
-        no_new_privileges: boolean(
-            member(p, "noNewPrivileges"),
-            At::field(Field::ProcessNoNewPrivileges),
-        )?,
-        rlimits: rlimits(p)?,
-        oom_score_adj: oom_score_adj(p)?,
-        terminal,
-        console_size,
-        apparmor_profile: label("apparmorProfile", Field::ProcessApparmorProfile)?,
-        selinux_label: label("selinuxLabel", Field::ProcessSelinuxLabel)?,
-        scheduler: match member(p, "scheduler") {
-            Some(s) => scheduler(s).map(|_| Some(s))?,
-            None => None,
-        },
-        io_priority: member(p, "ioPriority").map(io_priority).transpose()?,
-    })
+    out.user = user(p)?;
+    out.capabilities = capabilities(p)?;
+    out.no_new_privileges = boolean(
+        member(p, "noNewPrivileges"),
+        At::field(Field::ProcessNoNewPrivileges),
+    )?;
+    out.rlimits = rlimits(p)?;
+    out.oom_score_adj = oom_score_adj(p)?;
+    out.apparmor_profile = label("apparmorProfile", Field::ProcessApparmorProfile)?;
+    out.selinux_label = label("selinuxLabel", Field::ProcessSelinuxLabel)?;
+    if let Some(s) = member(p, "scheduler") {
+        scheduler(s)?;
+        out.scheduler = Some(s);
+    }
+    out.io_priority = member(p, "ioPriority").map(io_priority).transpose()?;
+    Ok(())
 }
 
 /// An integer field within `min..=max`.
@@ -753,19 +733,14 @@ pub fn scheduler(s: Value<'_>) -> Result<sys::SchedAttr, InitError> {
             ));
         }
     }
-    for (key, field, slot) in [
-        ("runtime", Field::ProcessSchedulerRuntime, &mut attr.runtime),
-        (
-            "deadline",
-            Field::ProcessSchedulerDeadline,
-            &mut attr.deadline,
-        ),
-        ("period", Field::ProcessSchedulerPeriod, &mut attr.period),
-    ] {
-        if let Some(v) = member(s, key) {
-            *slot = uint64(v, At::field(field), Reason::OutOfRangeU64)?;
-        }
-    }
+    let time = |key, field| {
+        member(s, key).map_or(Ok(0), |v| {
+            uint64(v, At::field(field), Reason::OutOfRangeU64)
+        })
+    };
+    attr.runtime = time("runtime", Field::ProcessSchedulerRuntime)?;
+    attr.deadline = time("deadline", Field::ProcessSchedulerDeadline)?;
+    attr.period = time("period", Field::ProcessSchedulerPeriod)?;
     if let Some(list) = member(s, "flags") {
         expect_kind(list, Kind::Array, At::field(Field::ProcessSchedulerFlags))?;
         for (i, f) in list.elements().enumerate() {
@@ -842,47 +817,57 @@ fn id_mappings<'a>(
             Reason::IdMappingsNeedANewUser,
         ));
     }
-    expect_kind(list, Kind::Array, At::field(at))?;
-    let (item, fields) = if key == "uidMappings" {
-        (
+    let fields = if key == "uidMappings" {
+        [
             Field::LinuxUidMappingsItem,
-            [
-                Field::LinuxUidMappingsContainerID,
-                Field::LinuxUidMappingsHostID,
-                Field::LinuxUidMappingsSize,
-            ],
-        )
+            Field::LinuxUidMappingsContainerID,
+            Field::LinuxUidMappingsHostID,
+            Field::LinuxUidMappingsSize,
+        ]
     } else {
-        (
+        [
             Field::LinuxGidMappingsItem,
-            [
-                Field::LinuxGidMappingsContainerID,
-                Field::LinuxGidMappingsHostID,
-                Field::LinuxGidMappingsSize,
-            ],
-        )
+            Field::LinuxGidMappingsContainerID,
+            Field::LinuxGidMappingsHostID,
+            Field::LinuxGidMappingsSize,
+        ]
     };
-    for (i, m) in list.elements().enumerate() {
-        expect_kind(m, Kind::Object, At::item(item, i))?;
-        for (name, field) in ["containerID", "hostID", "size"].into_iter().zip(fields) {
-            let at = At::item(field, i);
+    id_map_entries(list, At::field(at), &fields, None)?;
+    Ok(Some(list))
+}
+
+/// Id map entries: an array of `{containerID, hostID, size}`, each a 32-bit number, size > 0
+/// (`linux.uidMappings`, or with `mount` an idmapped `mounts[mount].gidMappings`). `fields`:
+/// the item's template, then its members'; `at` places the list itself.
+pub fn id_map_entries(
+    list: Value<'_>,
+    at: At,
+    fields: &[Field; 4],
+    mount: Option<usize>,
+) -> Result<(), InitError> {
+    expect_kind(list, Kind::Array, at)?;
+    let place = |f, j| match mount {
+        Some(i) => At::item2(f, i, j),
+        None => At::item(f, j),
+    };
+    let [item, members @ ..] = fields;
+    for (j, m) in list.elements().enumerate() {
+        expect_kind(m, Kind::Object, place(*item, j))?;
+        for (name, &field) in ["containerID", "hostID", "size"].into_iter().zip(members) {
+            let at = place(field, j);
             let v = member(m, name).ok_or_else(|| InitError::invalid(STEP, at, Reason::Missing))?;
             if uint32(v, at)? == 0 && name == "size" {
                 return Err(InitError::invalid(STEP, at, Reason::Zero));
             }
         }
     }
-    Ok(Some(list))
+    Ok(())
 }
 
 /// An array of absolute paths under `linux`.
-fn path_list<'a>(
-    list: Option<Value<'a>>,
-    at: Field,
-    item: Field,
-) -> Result<Option<Value<'a>>, InitError> {
+fn path_list(list: Option<Value<'_>>, at: Field, item: Field) -> Result<(), InitError> {
     let Some(list) = list else {
-        return Ok(None);
+        return Ok(());
     };
     string_array(list, At::field(at), item)?;
     for (i, p) in list.elements().enumerate() {
@@ -894,19 +879,19 @@ fn path_list<'a>(
             ));
         }
     }
-    Ok(Some(list))
+    Ok(())
 }
 
-fn mounts_list(list: Option<Value<'_>>) -> Result<Option<Value<'_>>, InitError> {
+fn mounts_list(list: Option<Value<'_>>) -> Result<(), InitError> {
     let Some(list) = list else {
-        return Ok(None);
+        return Ok(());
     };
     expect_kind(list, Kind::Array, At::field(Field::Mounts))?;
     for (i, m) in list.elements().enumerate() {
         expect_kind(m, Kind::Object, At::item(Field::MountsItem, i))?;
         mounts::Mount::decode(m, i)?;
     }
-    Ok(Some(list))
+    Ok(())
 }
 
 /// Decode `input`: validate the JSON, then every field the init acts on.
@@ -924,7 +909,13 @@ pub fn decode_static(input: &'static [u8]) -> Result<Config<'static>, InitError>
 /// container): every namespace is joined by path (the mount one too), and the fields that set
 /// up the container itself are refused rather than ignored (`docs/PROTOCOL.md`).
 pub fn decode_exec(input: &'static [u8]) -> Result<Config<'static>, InitError> {
-    let c = decode_as(input, true, json::validate_static)?;
+    decode_as(input, true, json::validate_static)
+}
+
+/// The checks of [`decode_exec`] on the decoded config (`decode_as` makes them last, on the
+/// config in place). Not inlined: a call is smaller than its code in `decode_as`.
+#[inline(never)]
+fn exec_only(c: &Config<'_>) -> Result<(), InitError> {
     let container_fields = [
         (
             c.mounts.is_some_and(|m| m.elements().next().is_some()),
@@ -955,7 +946,7 @@ pub fn decode_exec(input: &'static [u8]) -> Result<Config<'static>, InitError> {
             Reason::ExecJoinsTheContainersNamespacesEach,
         ));
     }
-    Ok(c)
+    Ok(())
 }
 
 fn decode_as<'a>(
@@ -963,13 +954,93 @@ fn decode_as<'a>(
     exec: bool,
     validate: fn(&'a [u8], u32) -> Result<(), json::JsonError>,
 ) -> Result<Config<'a>, InitError> {
+    // The config is filled in place as its fields are decoded. Built from locals at the end,
+    // each of its ~70 words was spilled to the stack on the way, then copied: 1 KB more code.
+    let mut c = Config {
+        root_path: JStr::EMPTY,
+        root_readonly: false,
+        hostname: None,
+        domainname: None,
+        mounts: None,
+        namespaces: Namespaces::default(),
+        joins: Joins {
+            types: [0; 8],
+            paths: [JStr::EMPTY; 8],
+            index: [0; 8],
+            count: 0,
+        },
+        time_offsets: None,
+        mount_label: None,
+        rootfs_propagation: 0,
+        process: Process {
+            args: Value::NULL,
+            env: None,
+            cwd: JStr::EMPTY,
+            user: User {
+                uid: 0,
+                gid: 0,
+                umask: None,
+                additional_gids: None,
+            },
+            capabilities: None,
+            no_new_privileges: false,
+            rlimits: None,
+            oom_score_adj: None,
+            terminal: false,
+            console_size: None,
+            apparmor_profile: None,
+            selinux_label: None,
+            scheduler: None,
+            io_priority: None,
+        },
+        uid_mappings: None,
+        gid_mappings: None,
+        sysctl: None,
+        readonly_paths: None,
+        masked_paths: None,
+        stay_pid1: false,
+        personality: None,
+        devices: None,
+        seccomp: None,
+        seccomp_fail_unknown: false,
+        seccomp_bpf: None,
+    };
+    decode_into(&mut c, input, exec, validate)?;
+    Ok(c)
+}
+
+/// [`decode_as`] into `c`. Not inlined: its many `?` then pass the error on in two registers,
+/// not through the `Result<Config>` in memory (250 bytes less code).
+#[inline(never)]
+fn decode_into<'a>(
+    c: &mut Config<'a>,
+    input: &'a [u8],
+    exec: bool,
+    validate: fn(&'a [u8], u32) -> Result<(), json::JsonError>,
+) -> Result<(), InitError> {
     validate(input, json::MAX_DEPTH).map_err(|e| {
         InitError::invalid(STEP, At::item(Field::ByteItem, e.offset), e.reason).with_op(Op::Parse)
     })?;
     let root = Value::root(input);
     expect_kind(root, Kind::Object, At::NONE)?;
     // Each object is walked once for all its fields: a member lookup scans the whole object,
-    // and `linux` may hold a seccomp profile of many kilobytes.
+    // and `linux` may hold a seccomp profile of many kilobytes. The fields are then read in
+    // place (copied out of the array, each would be spilled to a stack slot of its own).
+    let mut root_fields = [None; 9];
+    root.fields(
+        crate::names![
+            "ociVersion",
+            "root",
+            "linux",
+            "hooks",
+            "hostname",
+            "domainname",
+            "mounts",
+            "annotations",
+            "process",
+        ],
+        &mut root_fields,
+    );
     let [
         oci_version,
         root_field,
@@ -980,24 +1051,7 @@ fn decode_as<'a>(
         mounts,
         annotations,
         process_field,
-    ] = {
-        let mut found = [None; 9];
-        root.fields(
-            crate::names![
-                "ociVersion",
-                "root",
-                "linux",
-                "hooks",
-                "hostname",
-                "domainname",
-                "mounts",
-                "annotations",
-                "process",
-            ],
-            &mut found,
-        );
-        found
-    };
+    ] = &root_fields;
     let at_version = At::field(Field::OciVersion);
     string(
         oci_version.ok_or_else(|| InitError::invalid(STEP, at_version, Reason::Missing))?,
@@ -1008,17 +1062,40 @@ fn decode_as<'a>(
     let r = root_field.ok_or_else(|| InitError::invalid(STEP, at_root, Reason::Missing))?;
     expect_kind(r, Kind::Object, at_root)?;
     let at_path = At::field(Field::RootPath);
-    let root_path = string(
+    c.root_path = string(
         member(r, "path").ok_or_else(|| InitError::invalid(STEP, at_path, Reason::Missing))?,
         at_path,
     )?;
-    if root_path.is_empty() {
+    if c.root_path.is_empty() {
         return Err(InitError::invalid(STEP, at_path, Reason::Empty));
     }
-    let root_readonly = boolean(member(r, "readonly"), At::field(Field::RootReadonly))?;
+    c.root_readonly = boolean(member(r, "readonly"), At::field(Field::RootReadonly))?;
 
-    if let Some(l) = linux {
+    if let Some(l) = *linux {
         expect_kind(l, Kind::Object, At::field(Field::Linux))?;
+    }
+    // Read in place, as `root_fields`.
+    let mut linux_fields = [None; 14];
+    if let Some(l) = *linux {
+        l.fields(
+            crate::names![
+                "namespaces",
+                "rootfsPropagation",
+                "uidMappings",
+                "gidMappings",
+                "sysctl",
+                "readonlyPaths",
+                "maskedPaths",
+                "seccomp",
+                "timeOffsets",
+                "devices",
+                "mountLabel",
+                "personality",
+                "memoryPolicy",
+                "netDevices",
+            ],
+            &mut linux_fields,
+        );
     }
     let [
         namespace_list,
@@ -1035,38 +1112,16 @@ fn decode_as<'a>(
         personality,
         memory_policy,
         net_devices,
-    ] = {
-        let mut found = [None; 14];
-        if let Some(l) = linux {
-            l.fields(
-                crate::names![
-                    "namespaces",
-                    "rootfsPropagation",
-                    "uidMappings",
-                    "gidMappings",
-                    "sysctl",
-                    "readonlyPaths",
-                    "maskedPaths",
-                    "seccomp",
-                    "timeOffsets",
-                    "devices",
-                    "mountLabel",
-                    "personality",
-                    "memoryPolicy",
-                    "netDevices",
-                ],
-                &mut found,
-            );
-        }
-        found
-    };
-    let personality = personality.map(personality_domain).transpose()?;
+    ] = &linux_fields;
+    c.personality = personality.map(personality_domain).transpose()?;
     // An empty label is no label (runc).
-    let mount_label = mount_label
+    c.mount_label = mount_label
         .map(|v| string(v, At::field(Field::LinuxMountLabel)))
         .transpose()?
         .filter(|l| !l.is_empty());
-    if mount_label.is_some_and(|l| l.raw().iter().any(|&c| matches!(c, b'"' | b'\\'))) {
+    if c.mount_label
+        .is_some_and(|l| l.raw().iter().any(|&c| matches!(c, b'"' | b'\\')))
+    {
         return Err(InitError::invalid(
             STEP,
             At::field(Field::LinuxMountLabel),
@@ -1074,35 +1129,38 @@ fn decode_as<'a>(
         ));
     }
     for (v, at) in [
-        (memory_policy, Field::LinuxMemoryPolicy),
-        (net_devices, Field::LinuxNetDevices),
+        (*memory_policy, Field::LinuxMemoryPolicy),
+        (*net_devices, Field::LinuxNetDevices),
     ] {
         reject_if_present(v, At::field(at))?;
     }
-    if let Some(hooks) = hooks {
+    if let Some(hooks) = *hooks {
         reject_if_set(
             hooks,
             "startContainer",
             At::field(Field::HooksStartContainer),
         )?;
     }
-    let (namespaces, joins) = namespaces(namespace_list, exec)?;
+    c.namespaces = namespaces(*namespace_list, exec, &mut c.joins)?;
     // Created or joined: what the container has of its own for hostname and sysctl checks.
-    let present = Namespaces(namespaces.0 | joins.set().0);
-    let time_offsets = time_offsets(
-        time_offset_map,
-        namespaces.has(linux_raw_sys::general::CLONE_NEWTIME),
+    let present = Namespaces(c.namespaces.0 | c.joins.set().0);
+    c.time_offsets = time_offsets(
+        *time_offset_map,
+        c.namespaces.has(linux_raw_sys::general::CLONE_NEWTIME),
     )?;
-    let rootfs_propagation = rootfs_propagation(propagation)?;
+    c.rootfs_propagation = rootfs_propagation(*propagation)?;
 
-    let hostname = hostname
+    c.hostname = hostname
         .map(|v| string(v, At::field(Field::Hostname)))
         .transpose()?;
-    let domainname = domainname
+    c.domainname = domainname
         .map(|v| string(v, At::field(Field::Domainname)))
         .transpose()?;
     let uts = present.has(linux_raw_sys::general::CLONE_NEWUTS);
-    for (value, at) in [(hostname, Field::Hostname), (domainname, Field::Domainname)] {
+    for (value, at) in [
+        (c.hostname, Field::Hostname),
+        (c.domainname, Field::Domainname),
+    ] {
         if value.is_some_and(|v| !v.is_empty()) && !uts {
             return Err(InitError::invalid(
                 STEP,
@@ -1112,30 +1170,33 @@ fn decode_as<'a>(
         }
     }
 
-    let user_ns = namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
-    let uid_mappings = id_mappings(uid_list, "uidMappings", Field::LinuxUidMappings, user_ns)?;
-    let gid_mappings = id_mappings(gid_list, "gidMappings", Field::LinuxGidMappings, user_ns)?;
-    let sysctl = crate::sysctl::validate(sysctl_map, present)?;
-    let readonly_paths = path_list(
-        readonly_list,
+    let user_ns = c.namespaces.has(linux_raw_sys::general::CLONE_NEWUSER);
+    c.uid_mappings = id_mappings(*uid_list, "uidMappings", Field::LinuxUidMappings, user_ns)?;
+    c.gid_mappings = id_mappings(*gid_list, "gidMappings", Field::LinuxGidMappings, user_ns)?;
+    c.sysctl = crate::sysctl::validate(*sysctl_map, present)?;
+    path_list(
+        *readonly_list,
         Field::LinuxReadonlyPaths,
         Field::LinuxReadonlyPathsItem,
     )?;
-    let masked_paths = path_list(
-        masked_list,
+    c.readonly_paths = *readonly_list;
+    path_list(
+        *masked_list,
         Field::LinuxMaskedPaths,
         Field::LinuxMaskedPathsItem,
     )?;
-    let mounts = mounts_list(mounts)?;
-    let devices = crate::devices::validate(devices)?;
+    c.masked_paths = *masked_list;
+    mounts_list(*mounts)?;
+    c.mounts = *mounts;
+    c.devices = crate::devices::validate(*devices)?;
     for (list, at) in [
-        (mounts, Field::Mounts),
-        (devices, Field::LinuxDevices),
-        (readonly_paths, Field::LinuxReadonlyPaths),
-        (masked_paths, Field::LinuxMaskedPaths),
+        (c.mounts, Field::Mounts),
+        (c.devices, Field::LinuxDevices),
+        (c.readonly_paths, Field::LinuxReadonlyPaths),
+        (c.masked_paths, Field::LinuxMaskedPaths),
     ] {
         if list.is_some_and(|m| m.elements().next().is_some())
-            && !namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
+            && !c.namespaces.has(linux_raw_sys::general::CLONE_NEWNS)
         {
             return Err(InitError::invalid(
                 STEP,
@@ -1144,22 +1205,20 @@ fn decode_as<'a>(
             ));
         }
     }
-    let [stay, fail_unknown, bpf_data] = {
-        let mut found = [None; 3];
-        if let Some(a) = annotations {
-            // STAY_PID1, seccomp::FAIL_UNKNOWN, seccomp::BPF_DATA
-            a.fields(
-                crate::names![
-                    "org.ocinit.pid1",
-                    "run.oci.seccomp_fail_unknown_syscall",
-                    "run.oci.seccomp_bpf_data",
-                ],
-                &mut found,
-            );
-        }
-        found
-    };
-    let stay_pid1 = match stay {
+    let mut annotation_fields = [None; 3];
+    if let Some(a) = *annotations {
+        // STAY_PID1, seccomp::FAIL_UNKNOWN, seccomp::BPF_DATA
+        a.fields(
+            crate::names![
+                "org.ocinit.pid1",
+                "run.oci.seccomp_fail_unknown_syscall",
+                "run.oci.seccomp_bpf_data",
+            ],
+            &mut annotation_fields,
+        );
+    }
+    let [stay, fail_unknown, bpf_data] = &annotation_fields;
+    c.stay_pid1 = match *stay {
         None => false,
         Some(v) => {
             let at = At::field(Field::AnnotationsOrgOcinitPid1);
@@ -1175,36 +1234,18 @@ fn decode_as<'a>(
     };
     if let Some(s) = seccomp {
         // Checked in full when it is compiled, right after decode (`docs/STEPS.md`).
-        expect_kind(s, Kind::Object, At::field(Field::LinuxSeccomp))?;
+        expect_kind(*s, Kind::Object, At::field(Field::LinuxSeccomp))?;
     }
-    let seccomp_fail_unknown = fail_unknown.is_some();
-    let seccomp_bpf = bpf_data
+    c.seccomp = *seccomp;
+    c.seccomp_fail_unknown = fail_unknown.is_some();
+    c.seccomp_bpf = bpf_data
         .map(|v| string(v, At::field(Field::AnnotationsRunOciSeccompBpfData)))
         .transpose()?;
-    Ok(Config {
-        devices,
-        seccomp,
-        seccomp_fail_unknown,
-        seccomp_bpf,
-        sysctl,
-        uid_mappings,
-        gid_mappings,
-        readonly_paths,
-        masked_paths,
-        stay_pid1,
-        personality,
-        mount_label,
-        root_path,
-        root_readonly,
-        hostname,
-        domainname,
-        mounts,
-        namespaces,
-        joins,
-        time_offsets,
-        rootfs_propagation,
-        process: process(process_field)?,
-    })
+    process(*process_field, &mut c.process)?;
+    if exec {
+        exec_only(c)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]

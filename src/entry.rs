@@ -6,7 +6,6 @@ use core::ffi::CStr;
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
-use rustix::pipe::PipeFlags;
 use rustix::process::{Pid, Signal};
 
 use crate::config::{self, Config};
@@ -379,6 +378,9 @@ pub fn build_container(
     // Through the runtime's /proc, before any namespace changes what it shows; the container's
     // processes inherit it.
     process::oom_score_adj(&config.process)?;
+    // Idmapped mounts need the host's privileges over their sources' filesystems, which a user
+    // namespace gives up: their trees are made before any namespace, attached in `mounts`.
+    let mut idmapped = crate::idmap::prepare(config)?;
     // Existing namespaces before new ones: a new namespace is then owned by a joined user
     // namespace, and nested in a joined one of its kind.
     join_namespaces(config)?;
@@ -410,7 +412,7 @@ pub fn build_container(
     }
     // Mount work happens while the host's paths are still reachable (bind sources).
     let root = rootfs::prepare(config)?;
-    let dev_bound = rootfs::mount_all(config, &root)?;
+    let dev_bound = rootfs::mount_all(config, &root, &mut idmapped)?;
     // After mounts[] (a tmpfs on /dev comes first), relative to the root handle, before the pivot.
     crate::devices::apply(config, root.as_fd(), dev_bound)?;
     rootfs::pivot(config, root)?;
@@ -541,25 +543,7 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
         message
             .push(&[Part::S(",\""), Part::S(key), Part::S("\":\"")])
             .map_err(too_long)?;
-        for m in list.iter().flat_map(|l| l.elements()) {
-            // Validated at decode: u32 each.
-            let n = |k| {
-                config::member(m, k)
-                    .and_then(|v| v.as_integer())
-                    .and_then(|n| u64::try_from(n).ok())
-                    .unwrap_or(0)
-            };
-            message
-                .push(&[
-                    Part::U(n("containerID")),
-                    Part::S(" "),
-                    Part::U(n("hostID")),
-                    Part::S(" "),
-                    Part::U(n("size")),
-                    Part::S("\\n"),
-                ])
-                .map_err(too_long)?;
-        }
+        crate::idmap::push_id_map(&mut message, list, "\\n").map_err(too_long)?;
         message.push(&[Part::S("\"")]).map_err(too_long)?;
     }
     message.push(&[Part::S("}")]).map_err(too_long)?;
@@ -583,32 +567,17 @@ fn user_namespace(config: &Config<'_>, control: Option<BorrowedFd<'_>>) -> Resul
 }
 
 /// Fork the container's PID 1 (`clone(CLONE_PARENT)` after `unshare(CLONE_NEWPID)`). Returns
-/// only in the child; this process announces the child's pid and exits. The child waits until
-/// then, so the parent always reads `pid` before anything the child sends.
+/// only in the child, which announces itself with `pid` first; this process exits.
 fn fork_pid1(control: BorrowedFd<'_>) -> Result<(), InitError> {
     const STEP: Step = Step::PidNamespace;
-    let (gate_read, gate_write) =
-        rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, At::NONE)?;
     match sys::clone_parent().ctx(STEP, Op::Clone, At::NONE)? {
-        Forked::Parent(pid) => {
-            if let Err(e) = protocol::send_pid(control, pid, STEP) {
-                if let Some(child) = rustix::process::Pid::from_raw(pid) {
-                    let _ = rustix::process::kill_process(child, rustix::process::Signal::KILL);
-                }
-                return Err(e);
-            }
-            // Our exit closes `gate_write` (and every other descriptor, with no close each):
-            // that is the child's signal to go on.
-            sys::exit_group(0)
-        }
-        Forked::Child => {
-            drop(gate_write);
-            let mut byte = [0u8; 1];
-            while let Err(Errno::INTR) = rustix::io::read(&gate_read, &mut byte) {}
-            // Close-on-exec, and closed with the unannounced ones before exec: no close here.
-            core::mem::forget(gate_read);
-            Ok(())
-        }
+        // Nothing more to say: the child announces itself, and every descriptor closes with
+        // our exit, no `close` each.
+        Forked::Parent(_) => sys::exit_group(0),
+        // Its pid in the parent's PID namespace is in the frame's credentials, which the
+        // kernel writes (SCM_CREDENTIALS, docs/PROTOCOL.md); from the child, it comes after
+        // every frame the original sent.
+        Forked::Child => protocol::send_simple(control, "pid", STEP),
     }
 }
 

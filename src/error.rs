@@ -237,6 +237,8 @@ pub enum Op {
     IoprioSet,
     /// `personality`.
     Personality,
+    /// Copying a directory's contents (`tmpcopyup`).
+    Copy,
 }
 
 impl Op {
@@ -297,8 +299,9 @@ impl Op {
             "sched_setattr",
             "ioprio_set",
             "personality",
+            "copy",
         ];
-        const { assert!(NAMES.count() == Op::Personality as usize + 1) };
+        const { assert!(NAMES.count() == Op::Copy as usize + 1) };
         NAMES.iter().nth(n.into()).unwrap_or_default()
     }
 }
@@ -604,8 +607,9 @@ mod tests {
             (Op::SchedSetattr, "sched_setattr"),
             (Op::IoprioSet, "ioprio_set"),
             (Op::Personality, "personality"),
+            (Op::Copy, "copy"),
         ];
-        assert_eq!(ops.len(), Op::Personality as usize + 1);
+        assert_eq!(ops.len(), Op::Copy as usize + 1);
         for (i, (op, name)) in ops.into_iter().enumerate() {
             assert_eq!((op as usize, op.name()), (i, name));
         }

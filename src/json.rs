@@ -505,6 +505,11 @@ pub struct Value<'a> {
     raw: &'a [u8],
 }
 
+impl Value<'static> {
+    /// `null`.
+    pub const NULL: Value<'static> = Value { raw: b"null" };
+}
+
 impl<'a> Value<'a> {
     /// The top-level value of a document that [`validate`] accepted.
     pub fn root(input: &'a [u8]) -> Self {

@@ -10,7 +10,7 @@ use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::fs::{Mode, OFlags, ResolveFlags};
 use rustix::io::Errno;
-use rustix::mount::MountFlags;
+use rustix::mount::{MountFlags, MoveMountFlags};
 
 use crate::config::{member, string};
 use crate::cpath::{CPath, PATH_MAX};
@@ -96,9 +96,6 @@ const RECURSIVE_WORDS: Table<(bool, u32), 18> = crate::table![
     ("rsymfollow", true, g::MOUNT_ATTR_NOSYMFOLLOW),
 ];
 
-/// Words of mount options ocinit does not implement.
-const UNSUPPORTED_WORDS: Names = crate::names!["tmpcopyup", "idmap", "ridmap"];
-
 /// `mounts[i].options` parsed: flags, the flags explicitly cleared, propagation, recursive
 /// attributes, and every other word joined with `,` as filesystem data.
 #[derive(Debug)]
@@ -117,6 +114,10 @@ pub struct Options {
     pub attr_clr: u64,
     /// The data has a `mode=` (a tmpfs then needs no mode of the directory under it).
     pub has_mode: bool,
+    /// `idmap` (false) or `ridmap` (true, every mount of the tree): an idmapped mount.
+    pub idmap: Option<bool>,
+    /// `tmpcopyup`: a tmpfs starts with a copy of the directory it covers.
+    pub copy_up: bool,
     data: [u8; MAX_DATA],
     data_len: usize,
 }
@@ -132,6 +133,8 @@ impl Options {
             attr_set: 0,
             attr_clr: 0,
             has_mode: false,
+            idmap: None,
+            copy_up: false,
             data: [0; MAX_DATA],
             data_len: 0,
         };
@@ -185,12 +188,13 @@ impl Options {
             }
             return Ok(());
         }
-        if UNSUPPORTED_WORDS.iter().any(|w| word.eq_str(w)) {
-            return Err(InitError::invalid(
-                STEP,
-                at,
-                Reason::NotSupportedByThisVersionOf,
-            ));
+        if word.eq_str("idmap") || word.eq_str("ridmap") {
+            self.idmap = Some(self.idmap == Some(true) || word.eq_str("ridmap"));
+            return Ok(());
+        }
+        if word.eq_str("tmpcopyup") {
+            self.copy_up = true;
+            return Ok(());
         }
         // Anything else is filesystem data, as the kernel expects it ("mode=755", "size=64k").
         if self.data_len > 0 {
@@ -274,6 +278,8 @@ pub struct Mount<'a> {
     pub source: Option<JStr<'a>>,
     /// `options`, parsed.
     pub options: Options,
+    /// Its own `uidMappings` and `gidMappings` (validated), for an idmapped mount.
+    pub id_mappings: Option<(Value<'a>, Value<'a>)>,
 }
 
 impl<'a> Mount<'a> {
@@ -327,17 +333,36 @@ impl<'a> Mount<'a> {
                 Reason::MissingAndNotABindMount,
             ));
         }
-        for (key, at) in [
-            ("uidMappings", Field::MountsUidMappings),
-            ("gidMappings", Field::MountsGidMappings),
-        ] {
-            if member(m, key).is_some_and(|v| v.elements().next().is_some()) {
+        let uid = id_mapping_list(m, "uidMappings", index)?;
+        let gid = id_mapping_list(m, "gidMappings", index)?;
+        let id_mappings = match (uid, gid) {
+            (Some(u), Some(g)) => Some((u, g)),
+            (None, None) => None,
+            _ => {
                 return Err(InitError::invalid(
                     step,
-                    At::item(at, index),
-                    Reason::NotSupportedByThisVersionOf,
+                    At::item(Field::MountsItem, index),
+                    Reason::AnIdmappedMountNeedsBothUidMappings,
                 ));
             }
+        };
+        if id_mappings.is_some() && options.idmap.is_none() {
+            // Mappings of its own make a mount idmapped (runc), not recursively.
+            options.idmap = Some(false);
+        }
+        if options.copy_up && fs_type.is_none_or(|t| !t.eq_str("tmpfs")) {
+            return Err(InitError::invalid(
+                step,
+                At::item(Field::MountsItem, index),
+                Reason::TmpcopyupIsForTmpfsMounts,
+            ));
+        }
+        if options.idmap.is_some() && !options.is_bind() {
+            return Err(InitError::invalid(
+                step,
+                At::item(Field::MountsItem, index),
+                Reason::IdmappedMountsMustBeBindMounts,
+            ));
         }
         Ok(Mount {
             index,
@@ -345,16 +370,53 @@ impl<'a> Mount<'a> {
             fs_type,
             source,
             options,
+            id_mappings,
         })
     }
 
-    fn at(&self) -> At {
+    /// `mounts[index]`.
+    pub fn at(&self) -> At {
         At::item(Field::MountsItem, self.index)
     }
 
     fn is_read_only_tmpfs(&self) -> bool {
         self.options.flags & g::MS_RDONLY != 0 && self.fs_type.is_some_and(|t| t.eq_str("tmpfs"))
     }
+}
+
+/// `mounts[index].uidMappings` or `.gidMappings` (`key`), if not empty, validated as
+/// `linux.uidMappings` is.
+fn id_mapping_list<'a>(
+    m: Value<'a>,
+    key: &str,
+    index: usize,
+) -> Result<Option<Value<'a>>, InitError> {
+    let Some(list) = member(m, key) else {
+        return Ok(None);
+    };
+    let (field, fields) = if key == "uidMappings" {
+        (
+            Field::MountsUidMappings,
+            [
+                Field::MountsUidMappingsItem,
+                Field::MountsUidMappingsContainerID,
+                Field::MountsUidMappingsHostID,
+                Field::MountsUidMappingsSize,
+            ],
+        )
+    } else {
+        (
+            Field::MountsGidMappings,
+            [
+                Field::MountsGidMappingsItem,
+                Field::MountsGidMappingsContainerID,
+                Field::MountsGidMappingsHostID,
+                Field::MountsGidMappingsSize,
+            ],
+        )
+    };
+    crate::config::id_map_entries(list, At::item(field, index), &fields, Some(index))?;
+    Ok(list.elements().next().is_some().then_some(list))
 }
 
 /// `openat2(root, path, O_PATH, RESOLVE_IN_ROOT | RESOLVE_NO_MAGICLINKS)`: symlinks resolve
@@ -537,6 +599,7 @@ pub fn apply(
     root: BorrowedFd<'_>,
     mounts: Value<'_>,
     label: Option<JStr<'_>>,
+    idmapped: &mut crate::idmap::Trees,
 ) -> Result<bool, InitError> {
     let mut dev_bound = false;
     let mut read_only_later = false;
@@ -564,7 +627,7 @@ pub fn apply(
         destination.clean();
         dev_bound |= m.options.is_bind() && m.destination.eq_str("/dev");
         if m.options.is_bind() {
-            bind(root, &m, &destination)?;
+            bind(root, &m, &destination, idmapped.take(i))?;
         } else {
             let d = destination.bytes();
             let below_tmpfs = d
@@ -668,15 +731,25 @@ fn on_procfs(fd: BorrowedFd<'_>) -> bool {
     rustix::fs::fstatfs(fd).is_ok_and(|s| s.f_type == i64::from(g::PROC_SUPER_MAGIC))
 }
 
-fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), InitError> {
+/// A bind, or with `tree` (an idmapped mount, `src/idmap.rs`) that tree attached in its place.
+fn bind(
+    root: BorrowedFd<'_>,
+    m: &Mount<'_>,
+    destination: &CPath,
+    tree: Option<OwnedFd>,
+) -> Result<(), InitError> {
     let at_source = At::item(Field::MountsSource, m.index);
     let source = CPath::decode(m.source.unwrap_or(JStr::EMPTY), STEP, at_source)?;
-    let source_fd = rustix::fs::open(
-        source.as_cstr(),
-        OFlags::PATH | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .ctx(STEP, Op::Open, at_source)?;
+    let attach = tree.is_some();
+    let source_fd = match tree {
+        Some(tree) => tree,
+        None => rustix::fs::open(
+            source.as_cstr(),
+            OFlags::PATH | OFlags::CLOEXEC,
+            Mode::empty(),
+        )
+        .ctx(STEP, Op::Open, at_source)?,
+    };
     let stat = rustix::fs::fstat(&source_fd).ctx(STEP, Op::Open, at_source)?;
     let is_dir =
         rustix::fs::FileType::from_raw_mode(stat.st_mode) == rustix::fs::FileType::Directory;
@@ -688,13 +761,23 @@ fn bind(root: BorrowedFd<'_>, m: &Mount<'_>, destination: &CPath) -> Result<(), 
         m.at(),
     )?;
     let o = &m.options;
-    mount_at(
-        source.as_cstr(),
-        target.as_fd(),
-        c"",
-        o.flags & (g::MS_BIND | g::MS_REC),
-        None,
-    )
+    if attach {
+        rustix::mount::move_mount(
+            source_fd.as_fd(),
+            c"",
+            target.as_fd(),
+            c"",
+            MoveMountFlags::MOVE_MOUNT_F_EMPTY_PATH | MoveMountFlags::MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    } else {
+        mount_at(
+            source.as_cstr(),
+            target.as_fd(),
+            c"",
+            o.flags & (g::MS_BIND | g::MS_REC),
+            None,
+        )
+    }
     .ctx(STEP, Op::Mount, m.at())?;
     // "mount --bind -o ro": flags other than BIND/REC need a remount of the new mount, which
     // also clears what the options did not ask for.
@@ -775,6 +858,7 @@ fn filesystem(
     if !strict {
         check_proc(destination, false, false, m.at())?;
     }
+    let mut original = None;
     let target = match strict.then(open_strict) {
         Some(Ok(fd)) => fd,
         Some(Err(e)) if !matches!(e, Errno::NOENT | Errno::LOOP | Errno::NOTDIR) => {
@@ -800,12 +884,23 @@ fn filesystem(
         }
         None => match open_in_root(root, destination.bytes()) {
             Ok(existing) => {
+                if m.options.copy_up {
+                    // What it holds, through a handle opened before the tmpfs covers it.
+                    let dir = OFlags::RDONLY | OFlags::DIRECTORY | OFlags::CLOEXEC;
+                    let at = m.at();
+                    original = Some(rustix::fs::openat(&existing, c".", dir, Mode::empty()).ctx(
+                        STEP,
+                        Op::Open,
+                        at,
+                    )?);
+                }
                 // A `mode=` in the options wins anyway: then the directory's is not needed.
                 if fs_type.bytes() == b"tmpfs" && !m.options.has_mode {
                     // A tmpfs on an existing directory keeps its mode unless the options say
                     // otherwise (runc puts `mode=` first, so a later one wins).
                     let st = rustix::fs::fstat(&existing).ctx(STEP, Op::Open, m.at())?;
-                    return mount_tmpfs(&source, existing.as_fd(), m, st.st_mode & 0o7777);
+                    mount_tmpfs(&source, existing.as_fd(), m, st.st_mode & 0o7777)?;
+                    return copy_up(root, destination, original, m);
                 }
                 existing
             }
@@ -823,7 +918,24 @@ fn filesystem(
         o.flags,
         o.data(),
     )
-    .ctx(STEP, Op::Mount, m.at())
+    .ctx(STEP, Op::Mount, m.at())?;
+    copy_up(root, destination, original, m)
+}
+
+/// `tmpcopyup`: what the directory held (`original`), copied into the tmpfs now on it.
+fn copy_up(
+    root: BorrowedFd<'_>,
+    destination: &CPath,
+    original: Option<OwnedFd>,
+    m: &Mount<'_>,
+) -> Result<(), InitError> {
+    let Some(original) = original else {
+        return Ok(());
+    };
+    let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
+    crate::copyup::copy_tree(original.as_fd(), top.as_fd(), 0)
+        .ctx(STEP, Op::Copy, m.at())
+        .map_err(|e| e.because(Reason::Tmpcopyup))
 }
 
 /// A tmpfs with `mode=MODE` ahead of the configured data.
@@ -959,9 +1071,34 @@ mod tests {
             Err(("mounts[2].options[1]".into(), "expected a string"))
         );
         assert_eq!(
-            one(r#"{"destination":"/x","type":"tmpfs","options":["idmap"]}"#).map_err(|e| e.1),
-            Err("not supported by this version of ocinit")
+            one(r#"{"destination":"/x","type":"tmpfs","options":["idmap"]}"#),
+            Err(("mounts[2]".into(), "idmapped mounts must be bind mounts"))
         );
+        assert_eq!(
+            one(r#"{"destination":"/x","type":"proc","options":["tmpcopyup"]}"#),
+            Err(("mounts[2]".into(), "tmpcopyup is for tmpfs mounts"))
+        );
+        let map = r#"[{"containerID":0,"hostID":1,"size":1}]"#;
+        for (mappings, at) in [
+            (format!(r#""uidMappings":{map}"#), "mounts[2]"),
+            (
+                format!(r#""uidMappings":{map},"gidMappings":{{}}"#),
+                "mounts[2].gidMappings",
+            ),
+            (
+                format!(
+                    r#""uidMappings":[{{"containerID":0,"hostID":-1,"size":1}}],"gidMappings":{map}"#
+                ),
+                "mounts[2].uidMappings[0].hostID",
+            ),
+        ] {
+            let m = format!(r#"{{"destination":"/x","type":"bind","source":"/y",{mappings}}}"#);
+            assert_eq!(one(&m).map_err(|e| e.0), Err(at.to_string()), "{m}");
+        }
+        let m = format!(
+            r#"{{"destination":"/x","source":"/y","options":["rbind","ridmap"],"uidMappings":{map},"gidMappings":{map}}}"#
+        );
+        assert_eq!(one(&m), Ok(()));
         assert_eq!(
             one(r#"{"destination":"/x","type":"tmpfs","options":["nosuid","size=1k"]}"#),
             Ok(())

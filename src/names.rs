@@ -99,7 +99,9 @@ impl<T: 'static, const N: usize> Table<T, N> {
 #[macro_export]
 macro_rules! names {
     ($($name:literal),* $(,)?) => {
-        $crate::names::Names::new(concat!($($name, "\0"),*))
+        // In a `const` block: checked at compile time and folded to a constant (a call in
+        // every lookup otherwise).
+        const { $crate::names::Names::new(concat!($($name, "\0"),*)) }
     };
 }
 

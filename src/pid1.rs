@@ -13,7 +13,7 @@ use rustix::fd::{AsFd, BorrowedFd, OwnedFd};
 use rustix::io::Errno;
 use rustix::process::{Pid, WaitOptions};
 
-use crate::names::Names;
+use crate::names::{Names, Table};
 use crate::protocol::{Line, errno_text};
 use crate::sys::{self, CStrArray, Forked, SigSet, StartupStrings};
 use crate::text::Part;
@@ -268,6 +268,38 @@ fn usage_error(what: &[Part<'_>]) -> Parsed {
     Parsed::Exit(1)
 }
 
+/// The command line's options.
+#[derive(Debug, Clone, Copy)]
+enum Opt {
+    End,
+    Subreaper,
+    Group,
+    Verbose,
+    VeryVerbose,
+    Pause,
+    Version,
+    Help,
+    Pdeathsig,
+    ExitCode,
+    Rewrite,
+}
+
+/// Looked up in a table: a `match` on byte strings compares each in turn, in code.
+const OPTIONS: Table<Opt, 12> = crate::table![
+    ("--", Opt::End),
+    ("-s", Opt::Subreaper),
+    ("-g", Opt::Group),
+    ("-v", Opt::Verbose),
+    ("-vv", Opt::VeryVerbose),
+    ("-P", Opt::Pause),
+    ("--version", Opt::Version),
+    ("-h", Opt::Help),
+    ("--help", Opt::Help),
+    ("-p", Opt::Pdeathsig),
+    ("-e", Opt::ExitCode),
+    ("-r", Opt::Rewrite),
+];
+
 fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
     let mut o = Standalone {
         supervision: Supervision::default(),
@@ -297,33 +329,39 @@ fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
             i += 1;
             it.next().map(CStr::to_bytes)
         };
-        match arg {
-            b"--" => break,
-            b"-s" => o.subreaper = true,
-            b"-g" => o.supervision.group = true,
-            b"-v" => o.supervision.verbosity = o.supervision.verbosity.saturating_add(1),
-            b"-vv" => o.supervision.verbosity = o.supervision.verbosity.saturating_add(2),
-            b"-P" => o.pause = true,
-            b"--version" => {
+        let Some((_, &option)) = OPTIONS.find(|name, _| name.as_bytes() == arg) else {
+            return usage_error(&[
+                Part::S("unknown option "),
+                Part::S(core::str::from_utf8(arg).unwrap_or("?")),
+            ]);
+        };
+        match option {
+            Opt::End => break,
+            Opt::Subreaper => o.subreaper = true,
+            Opt::Group => o.supervision.group = true,
+            Opt::Verbose => o.supervision.verbosity = o.supervision.verbosity.saturating_add(1),
+            Opt::VeryVerbose => o.supervision.verbosity = o.supervision.verbosity.saturating_add(2),
+            Opt::Pause => o.pause = true,
+            Opt::Version => {
                 // Docker parses the version line of its init as tini's.
                 sys::write_stdout(
                     concat!("tini version ", env!("CARGO_PKG_VERSION"), "_ocinit\n").as_bytes(),
                 );
                 return Parsed::Exit(0);
             }
-            b"-h" | b"--help" => {
+            Opt::Help => {
                 sys::write_stdout(USAGE.as_bytes());
                 return Parsed::Exit(0);
             }
-            b"-p" => match value().and_then(|v| parse_signal(v, false)) {
+            Opt::Pdeathsig => match value().and_then(|v| parse_signal(v, false)) {
                 Some(s) => o.pdeathsig = Some(s),
                 None => return usage_error(&[Part::S("-p needs a signal name or number")]),
             },
-            b"-e" => match value().and_then(parse_number).filter(|&c| c <= 255) {
+            Opt::ExitCode => match value().and_then(parse_number).filter(|&c| c <= 255) {
                 Some(c) => o.supervision.remap[(c / 64) as usize] |= 1 << (c % 64),
                 None => return usage_error(&[Part::S("-e needs an exit code from 0 to 255")]),
             },
-            b"-r" => {
+            Opt::Rewrite => {
                 let pair = value().and_then(|v| {
                     let colon = v.iter().position(|&c| c == b':')?;
                     Some((
@@ -339,12 +377,6 @@ fn parse(args: StartupStrings, env: StartupStrings) -> Parsed {
                         )]);
                     }
                 }
-            }
-            a => {
-                return usage_error(&[
-                    Part::S("unknown option "),
-                    Part::S(core::str::from_utf8(a).unwrap_or("?")),
-                ]);
             }
         }
     }

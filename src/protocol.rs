@@ -34,30 +34,25 @@ pub const ENV_LISTEN_FDS: &str = "_OCINIT_LISTEN_FDS";
 /// Largest parent → init frame after the config.
 pub const MAX_MESSAGE: usize = 4096;
 
-/// A fixed-capacity text buffer for outgoing messages and log lines.
+/// A fixed-capacity text buffer for outgoing messages and log lines: [`Line<N>`] of `N` bytes.
+/// Every size derefs to `LineBuf<[u8]>`, which has the methods: one copy of their code and one
+/// [`Sink`] vtable for all the sizes (instead of one of each per size).
 #[derive(Debug)]
-pub struct Line<const N: usize> {
-    buf: [u8; N],
+pub struct LineBuf<B: ?Sized> {
     len: usize,
+    buf: B,
 }
+
+/// A [`LineBuf`] of `N` bytes.
+pub type Line<const N: usize> = LineBuf<[u8; N]>;
 
 impl<const N: usize> Line<N> {
     /// Empty.
     pub fn new() -> Self {
-        Line {
-            buf: [0; N],
+        LineBuf {
             len: 0,
+            buf: [0; N],
         }
-    }
-
-    /// The text written so far.
-    pub fn as_bytes(&self) -> &[u8] {
-        self.buf.get(..self.len).unwrap_or_default()
-    }
-
-    /// Append the parts.
-    pub fn push(&mut self, parts: &[Part<'_>]) -> Result<(), Full> {
-        text::write(self, parts)
     }
 }
 
@@ -67,19 +62,58 @@ impl<const N: usize> Default for Line<N> {
     }
 }
 
-impl<const N: usize> Sink for Line<N> {
-    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
-        put(&mut self.buf, &mut self.len, bytes)
+impl<const N: usize> core::ops::Deref for Line<N> {
+    type Target = LineBuf<[u8]>;
+
+    fn deref(&self) -> &LineBuf<[u8]> {
+        self
     }
 }
 
-/// [`Sink::put`] for every size of [`Line`] (one copy of the code).
-fn put(buf: &mut [u8], len: &mut usize, bytes: &[u8]) -> Result<(), Full> {
-    let end = *len + bytes.len();
-    let dst = buf.get_mut(*len..end).ok_or(Full)?;
-    dst.copy_from_slice(bytes);
-    *len = end;
-    Ok(())
+impl<const N: usize> core::ops::DerefMut for Line<N> {
+    fn deref_mut(&mut self) -> &mut LineBuf<[u8]> {
+        self
+    }
+}
+
+impl LineBuf<[u8]> {
+    /// The text written so far. Not inlined: it is called in many places.
+    #[inline(never)]
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.get(..self.len).unwrap_or_default()
+    }
+
+    /// Append the parts.
+    pub fn push(&mut self, parts: &[Part<'_>]) -> Result<(), Full> {
+        let mut sink = self;
+        text::write(&mut sink, parts)
+    }
+
+    /// Append `s` as the contents of a JSON string ([`text::json_str`]).
+    pub fn push_json_str(&mut self, s: &str) -> Result<(), Full> {
+        let mut sink = self;
+        text::json_str(&mut sink, s)
+    }
+}
+
+/// A `dyn Sink` is made of a sized type: the reference.
+impl Sink for &mut LineBuf<[u8]> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let end = self.len + bytes.len();
+        let dst = self.buf.get_mut(self.len..end).ok_or(Full)?;
+        dst.copy_from_slice(bytes);
+        self.len = end;
+        Ok(())
+    }
+}
+
+/// A line of any size as a `dyn Sink` of its own (for callers of [`text::write`]; the methods
+/// above share one).
+impl<const N: usize> Sink for Line<N> {
+    fn put(&mut self, bytes: &[u8]) -> Result<(), Full> {
+        let mut sink: &mut LineBuf<[u8]> = self;
+        sink.put(bytes)
+    }
 }
 
 /// Write all of `bytes` (a frame must never go out in part).
@@ -242,18 +276,6 @@ pub fn send_console(
     }
 }
 
-/// Send `{"type":"pid","pid":N}`.
-pub fn send_pid(fd: BorrowedFd<'_>, pid: i32, step: Step) -> Result<(), InitError> {
-    let mut line = Line::<64>::new();
-    line.push(&[
-        Part::S("{\"type\":\"pid\",\"pid\":"),
-        Part::I(i64::from(pid)),
-        Part::S("}"),
-    ])
-    .map_err(|_| InitError::invalid(step, At::NONE, Reason::MessageTooLong))?;
-    send_frame(fd, line.as_bytes(), step)
-}
-
 /// Short human text for the errnos an init commonly meets (the parent renders the rest).
 pub fn errno_text(e: Errno) -> &'static str {
     const TEXTS: crate::names::Table<Errno, 19> = crate::table![
@@ -297,12 +319,9 @@ pub fn error_message(e: &InitError, out: &mut Line<512>) -> Result<(), Full> {
         Part::I(i64::from(errno)),
         Part::S(",\"path\":\""),
     ])?;
-    text::json_str(
-        out,
-        core::str::from_utf8(path.as_bytes()).map_err(|_| Full)?,
-    )?;
+    out.push_json_str(core::str::from_utf8(path.as_bytes()).map_err(|_| Full)?)?;
     out.push(&[Part::S("\",\"message\":\"")])?;
-    text::json_str(out, if e.why().is_empty() { errname } else { e.why() })?;
+    out.push_json_str(if e.why().is_empty() { errname } else { e.why() })?;
     out.push(&[Part::S("\"}")])
 }
 
@@ -374,7 +393,7 @@ impl Log<'_> {
             Part::S(level),
             Part::S("\",\"msg\":\""),
         ]);
-        let _ = text::json_str(&mut line, text);
+        let _ = line.push_json_str(text);
         let _ = line.push(&[Part::S("\"}\n")]);
         let _ = rustix::io::write(fd.as_fd(), line.as_bytes());
     }
@@ -410,7 +429,7 @@ mod tests {
     #[test]
     fn json_strings_are_escaped() {
         let mut out = Line::<64>::new();
-        text::json_str(&mut out, "a\"b\\c\n").expect("fits");
+        out.push_json_str("a\"b\\c\n").expect("fits");
         assert_eq!(out.as_bytes(), b"a\\\"b\\\\c\\u000a");
     }
 }

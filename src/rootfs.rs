@@ -74,7 +74,11 @@ pub fn prepare(config: &Config<'_>) -> Result<OwnedFd, InitError> {
 const SELINUX_MAGIC: u32 = 0xf97c_ff8c;
 
 /// Apply `mounts[]` inside the rootfs; true when one of them bound `/dev`.
-pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<bool, InitError> {
+pub fn mount_all(
+    config: &Config<'_>,
+    root: &OwnedFd,
+    idmapped: &mut crate::idmap::Trees,
+) -> Result<bool, InitError> {
     match config.mounts {
         Some(list) => {
             if config.mount_label.is_some() {
@@ -89,7 +93,7 @@ pub fn mount_all(config: &Config<'_>, root: &OwnedFd) -> Result<bool, InitError>
                     ));
                 }
             }
-            mounts::apply(root.as_fd(), list, config.mount_label)
+            mounts::apply(root.as_fd(), list, config.mount_label, idmapped)
         }
         None => Ok(false),
     }

@@ -235,6 +235,12 @@ pub fn clone_parent() -> Result<Forked, Errno> {
     clone_with(g::CLONE_PARENT)
 }
 
+/// `clone(CLONE_NEWUSER | SIGCHLD, NULL)`—A child in a new user namespace, whose maps its
+/// parent (privileged) can write.
+pub fn fork_into_user_namespace() -> Result<Forked, Errno> {
+    clone_with(g::CLONE_NEWUSER)
+}
+
 /// `clone(SIGCHLD, NULL)`—`fork` without libc's bookkeeping (the init calls no libc after
 /// start-up).
 pub fn fork() -> Result<Forked, Errno> {
@@ -416,13 +422,41 @@ pub fn mount_setattr(
     attr_set: u64,
     attr_clr: u64,
 ) -> Result<(), Errno> {
-    use rustix::fd::AsRawFd;
     let attr = g::mount_attr {
         attr_set,
         attr_clr,
         propagation: 0,
         userns_fd: 0,
     };
+    setattr(dirfd, path, recursive, &attr)
+}
+
+/// `mount_setattr(tree, "", AT_EMPTY_PATH | [AT_RECURSIVE], {MOUNT_ATTR_IDMAP, userns})`—
+/// Give the detached mount `tree` (and, with `recursive`, every mount below it) the id mapping
+/// of the user namespace `userns`.
+pub fn mount_setattr_idmap(
+    tree: rustix::fd::BorrowedFd<'_>,
+    recursive: bool,
+    userns: rustix::fd::BorrowedFd<'_>,
+) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
+    let attr = g::mount_attr {
+        attr_set: u64::from(g::MOUNT_ATTR_IDMAP),
+        attr_clr: 0,
+        propagation: 0,
+        #[expect(clippy::cast_sign_loss, reason = "an open descriptor is not negative")]
+        userns_fd: userns.as_raw_fd() as u64,
+    };
+    setattr(tree, c"", recursive, &attr)
+}
+
+fn setattr(
+    dirfd: rustix::fd::BorrowedFd<'_>,
+    path: &CStr,
+    recursive: bool,
+    attr: &g::mount_attr,
+) -> Result<(), Errno> {
+    use rustix::fd::AsRawFd;
     let flags = g::AT_EMPTY_PATH | if recursive { g::AT_RECURSIVE } else { 0 };
     #[expect(
         clippy::cast_sign_loss,
@@ -433,12 +467,12 @@ pub fn mount_setattr(
         dirfd,
         path.as_ptr() as usize,
         flags as usize,
-        (&raw const attr) as usize,
+        core::ptr::from_ref(attr) as usize,
         size_of::<g::mount_attr>(),
         0,
     ];
-    // SAFETY: `path` is NUL-terminated and `attr` lives on this frame for the whole call;
-    // the size passed is exactly `size_of::<mount_attr>()`.
+    // SAFETY: `path` is NUL-terminated and `attr` is borrowed for the whole call; the size
+    // passed is exactly `size_of::<mount_attr>()`.
     check(unsafe { syscall6(g::__NR_mount_setattr, args) }).map(drop)
 }
 

@@ -504,7 +504,24 @@ fn cases() -> Vec<Case> {
         case(
             "idmap",
             with_top(r#""mounts":[{"destination":"/x","type":"tmpfs","options":["idmap"]}]"#),
-            decode_error("mounts[0].options[0]", NS),
+            decode_error("mounts[0]", "idmapped mounts must be bind mounts"),
+        ),
+        case(
+            "idmap-one-list",
+            with_top(
+                r#""mounts":[{"destination":"/x","source":"/y","options":["bind"],"gidMappings":[{"containerID":0,"hostID":1,"size":1}]}]"#,
+            ),
+            decode_error(
+                "mounts[0]",
+                "an idmapped mount needs both uidMappings and gidMappings",
+            ),
+        ),
+        case(
+            "tmpcopyup-bind",
+            with_top(
+                r#""mounts":[{"destination":"/x","source":"/y","options":["rbind","tmpcopyup"]}]"#,
+            ),
+            decode_error("mounts[0]", "tmpcopyup is for tmpfs mounts"),
         ),
         case(
             "empty-option",

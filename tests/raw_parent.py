@@ -11,7 +11,8 @@ usage: raw_parent.py OCINIT MODE [ARG...]
   frame FILE [REPLY]     send FILE as the config; answer `ready` with REPLY (default {"type":"run"})
   die FILE TYPE          send FILE as the config, then die (no reply, no cleanup) when the init
                          sends a TYPE message (`start`: right after spawning, before the config)
-Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal).
+Prints every frame the init sends, one JSON object a line, then `exit N` (N < 0: signal); a `pid`
+frame is printed with the sender's pid from its credentials (SCM_CREDENTIALS) as "pid".
 RAW_PARENT_WRAPPER=PROGRAM runs the init through PROGRAM (an emulator: qemu-aarch64-static);
 RAW_PARENT_PDEATHSIG=N gives the init parent-death signal N (prctl in the child before exec);
 RAW_PARENT_EXIT_AT_EOF=1 prints `init PID` and exits at once when the control channel closes
@@ -43,9 +44,25 @@ def read_exact(sock, n):
     return buf
 
 
+def read_header(sock):
+    """The 4-byte header of the next frame and the pid of its sender (SCM_CREDENTIALS)."""
+    buf, sender = b"", None
+    while len(buf) < 4:
+        chunk, ancillary, _, _ = sock.recvmsg(4 - len(buf), socket.CMSG_SPACE(12))
+        if not chunk:
+            return None, None
+        for level, kind, data in ancillary:
+            if level == socket.SOL_SOCKET and kind == socket.SCM_CREDENTIALS:
+                sender = struct.unpack("iII", data[:12])[0]
+        buf += chunk
+    return buf, sender
+
+
 def main():
     init, mode, args = sys.argv[1], sys.argv[2], sys.argv[3:]
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+    # Every frame comes with its sender's credentials: the `pid` frame's pid is there.
+    parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
     env = {"_OCINIT_PROTOCOL": "1", "_OCINIT_CONTROL": str(child.fileno())}
     # RAW_PARENT_TYPE=exec: the init type for a process in a running container.
     if os.environ.get("RAW_PARENT_TYPE"):
@@ -92,7 +109,7 @@ def main():
         parent.shutdown(socket.SHUT_WR)
     parent.settimeout(10)
     while True:
-        header = read_exact(parent, 4)
+        header, sender = read_header(parent)
         if header is None:
             break
         (length,) = struct.unpack("<I", header)
@@ -101,6 +118,8 @@ def main():
             print("truncated frame from init")
             break
         msg = json.loads(payload)
+        if msg.get("type") == "pid":
+            msg["pid"] = sender
         print(json.dumps(msg, sort_keys=True), flush=True)
         if mode == "die" and msg.get("type") == args[1]:
             os._exit(0)

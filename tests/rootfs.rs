@@ -970,3 +970,100 @@ fn detaching_the_old_root_never_unmounts_the_hosts_mounts() {
     assert!(still_mounted, "the host's submount was unmounted");
     assert!(failures.is_empty(), "{failures:#?}");
 }
+
+/// `tmpcopyup` (runc): the tmpfs starts with a copy of the directory it covers, every kind of
+/// entry with its mode and owner; the image itself is never written.
+#[test]
+fn tmpcopyup_copies_the_directory_into_the_tmpfs() {
+    if !root_or_skip("tmpcopyup_copies_the_directory_into_the_tmpfs") {
+        return;
+    }
+    use std::os::unix::fs::{PermissionsExt, chown, symlink};
+    let before = host_mounts();
+    let b = Bundle::new("copyup");
+    let data = b.dir.join("rootfs/data");
+    std::fs::create_dir_all(data.join("sub/deeper")).expect("mkdir");
+    std::fs::write(data.join("sub/f"), "image\n").expect("write");
+    std::fs::write(data.join("suid"), "").expect("write");
+    symlink("f", data.join("sub/l")).expect("symlink");
+    symlink("/etc/passwd", data.join("abs")).expect("symlink");
+    let ok = Command::new("mknod")
+        .arg(data.join("null"))
+        .args(["c", "1", "3"])
+        .status()
+        .expect("mknod");
+    assert!(ok.success());
+    let ok = Command::new("mkfifo")
+        .arg(data.join("p"))
+        .status()
+        .expect("mkfifo");
+    assert!(ok.success());
+    for (path, mode) in [
+        ("", 0o1777),
+        ("sub", 0o750),
+        ("sub/f", 0o640),
+        ("suid", 0o4755),
+        ("p", 0o600),
+    ] {
+        std::fs::set_permissions(data.join(path), std::fs::Permissions::from_mode(mode))
+            .expect("chmod");
+    }
+    chown(data.join("sub"), Some(1000), Some(1000)).expect("chown");
+    chown(data.join("sub/f"), Some(1000), Some(1001)).expect("chown");
+    std::os::unix::fs::lchown(data.join("sub/l"), Some(1002), Some(1002)).expect("lchown");
+    let script = "stat -f -c %T /data; cd /data && for e in . abs null p sub sub/deeper sub/f sub/l suid; do stat -c '%n %F %a %u:%g' $e; done; \
+                  readlink sub/l; readlink abs; cat sub/f; echo container > sub/f; cat sub/f";
+    let mounts = r#",{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nosuid"]}]"#;
+    let config = b.config(&["sh", "-c", script], "", "").replacen(
+        r#""options":["rbind"]}]"#,
+        &format!(r#""options":["rbind"]}}{mounts}"#),
+        1,
+    );
+    let o = b.run(&config);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        "tmpfs\n. directory 1777 0:0\nabs symbolic link 777 0:0\nnull character special file 644 0:0\n\
+         p fifo 600 0:0\nsub directory 750 1000:1000\nsub/deeper directory 755 0:0\n\
+         sub/f regular file 640 1000:1001\nsub/l symbolic link 777 1002:1002\nsuid regular empty file 4755 0:0\n\
+         f\n/etc/passwd\nimage\ncontainer\n"
+    );
+    assert_eq!(
+        std::fs::read_to_string(data.join("sub/f")).expect("read"),
+        "image\n",
+        "the image is untouched"
+    );
+    // Read-only: copied first, then made read-only with the rest.
+    let ro = config
+        .replace(r#"["tmpcopyup","nosuid"]"#, r#"["tmpcopyup","ro"]"#)
+        .replace(
+            script,
+            "cat /data/sub/f; touch /data/x 2>/dev/null || echo read-only",
+        );
+    let o = b.run(&ro);
+    assert_eq!(stdout(&o), "image\nread-only\n", "{}", stderr(&o));
+    // A copy that fails (the tmpfs is too small) is an error; the process never runs.
+    std::fs::write(data.join("big"), vec![b'x'; 64 << 10]).expect("write");
+    let small = config
+        .replace(r#"["tmpcopyup","nosuid"]"#, r#"["tmpcopyup","size=16k"]"#)
+        .replace(script, "touch /out/ran");
+    let o = b.run(&small);
+    assert!(
+        stderr(&o).contains("mounts[2] (tmpfs → /data): copy: No space left on device (tmpcopyup)"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!b.out("ran").exists());
+    // Only a tmpfs can take it.
+    let bad = config.replace(
+        r#"{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nosuid"]}"#,
+        r#"{"destination":"/data","type":"bind","source":"out","options":["bind","tmpcopyup"]}"#,
+    );
+    let o = b.run(&bad);
+    assert!(
+        stderr(&o).contains("mounts[2] (out → /data): validate: tmpcopyup is for tmpfs mounts"),
+        "{}",
+        stderr(&o)
+    );
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -80,6 +80,9 @@ pub struct Spawned {
     control: UnixStream,
     /// A descriptor that came with the frame being read (SCM_RIGHTS).
     received: Option<OwnedFd>,
+    /// The pid of the process that sent the frame being read (SCM_CREDENTIALS, as the kernel
+    /// sees it from our PID namespace).
+    sender: Option<i32>,
     /// The init's log, printed while we wait for its frames.
     log: LogForwarder,
 }
@@ -124,6 +127,8 @@ impl Spawned {
         }
         let binary = sealed_copy(launch.init)?;
         let (control, init_end) = UnixStream::pair()?;
+        // Every frame then comes with its sender's pid (the `pid` frame needs it).
+        rustix::net::sockopt::set_socket_passcred(&control, true)?;
         let (log_read, log_write) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)?;
         // The init closes every descriptor it was not told about, one close_range per gap
         // between its own: everything moves out of the way, then the init's fds come back
@@ -178,6 +183,7 @@ impl Spawned {
             child,
             control,
             received: None,
+            sender: None,
             log,
         };
         match spawned.send(launch.config) {
@@ -315,7 +321,8 @@ impl Spawned {
     /// `read`, keeping a descriptor that comes with the bytes (a plain `read` would drop it).
     fn recv_with_fds(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
-        let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+        let mut space =
+            [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1), ScmCredentials(1))];
         let mut control = RecvAncillaryBuffer::new(&mut space);
         let got = rustix::net::recvmsg(
             &self.control,
@@ -324,10 +331,16 @@ impl Spawned {
             RecvFlags::CMSG_CLOEXEC,
         )?;
         for message in control.drain() {
-            if let RecvAncillaryMessage::ScmRights(fds) = message {
-                for fd in fds {
-                    self.received = Some(fd);
+            match message {
+                RecvAncillaryMessage::ScmRights(fds) => {
+                    for fd in fds {
+                        self.received = Some(fd);
+                    }
                 }
+                RecvAncillaryMessage::ScmCredentials(who) => {
+                    self.sender = Some(who.pid.as_raw_nonzero().get());
+                }
+                _ => {}
             }
         }
         Ok(got.bytes)
@@ -357,11 +370,10 @@ impl Spawned {
         let msg: Value = serde_json::from_slice(&payload)
             .map_err(|e| io::Error::other(format!("init sent malformed JSON: {e}")))?;
         Ok(match msg["type"].as_str() {
+            // Sent by the container's process itself: its pid is the frame's credentials.
             Some("pid") => Message::Pid(
-                msg["pid"]
-                    .as_i64()
-                    .and_then(|p| i32::try_from(p).ok())
-                    .ok_or_else(|| io::Error::other("bad pid message"))?,
+                self.sender
+                    .ok_or_else(|| io::Error::other("pid message without credentials"))?,
             ),
             Some("idmap") => Message::IdMap {
                 pid: msg["pid"]

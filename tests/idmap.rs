@@ -1,0 +1,281 @@
+//! Idmapped mounts (`mounts[i]` with `idmap`/`ridmap`, or `uidMappings`/`gidMappings` of its
+//! own): the owners seen from inside the container, with and without a user namespace, the
+//! recursive and non-recursive forms, and every bad input refused by name with nothing left
+//! behind.
+
+mod common;
+
+use std::os::unix::fs::MetadataExt;
+use std::path::Path;
+use std::process::Command;
+
+use common::{Bundle, host_mounts, root_or_skip, stderr, stdout};
+
+const PLAIN: &str = r#""linux":{"namespaces":[{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}]"#;
+const USERNS: &str = r#""linux":{"namespaces":[{"type":"user"},{"type":"pid"},{"type":"mount"},{"type":"uts"},{"type":"ipc"},{"type":"network"}],"uidMappings":[{"containerID":0,"hostID":100000,"size":65536}],"gidMappings":[{"containerID":0,"hostID":100000,"size":65536}]"#;
+const MAP_1000: &str = r#""uidMappings":[{"containerID":0,"hostID":1000,"size":1}],"gidMappings":[{"containerID":0,"hostID":1000,"size":1}]"#;
+
+/// A source directory on the host: `root-file` owned by 0:0, `user-file` by 1000:1000, and
+/// `sub`, on which `sub_tmpfs` mounts a tmpfs holding `root-file` (0:0).
+fn source(b: &Bundle, sub_tmpfs: bool) -> std::path::PathBuf {
+    let src = b.dir.join("src");
+    std::fs::create_dir_all(src.join("sub")).expect("mkdir");
+    std::fs::write(src.join("root-file"), "r").expect("write");
+    std::fs::write(src.join("user-file"), "u").expect("write");
+    std::os::unix::fs::chown(src.join("user-file"), Some(1000), Some(1000)).expect("chown");
+    if sub_tmpfs {
+        let ok = Command::new("mount")
+            .args(["-t", "tmpfs", "tmpfs"])
+            .arg(src.join("sub"))
+            .status()
+            .expect("mount");
+        assert!(ok.success());
+        std::fs::write(src.join("sub/root-file"), "r").expect("write");
+    }
+    src
+}
+
+/// The bundle's rootfs and `out` given to the container's root of `USERNS` (host 100000).
+fn owned_by_container_root(b: &Bundle) {
+    let ok = Command::new("chown")
+        .args(["-R", "100000:100000"])
+        .arg(b.dir.join("rootfs"))
+        .arg(b.dir.join("out"))
+        .status()
+        .expect("chown");
+    assert!(ok.success());
+}
+
+fn umount(path: &Path) {
+    let _ = Command::new("umount").arg(path).status();
+}
+
+/// `b.config` running `script` with one more mount (`mount`, JSON; none if empty) and `linux`
+/// replaced.
+fn config(b: &Bundle, script: &str, mount: &str, linux: &str) -> String {
+    let config = b
+        .config(&["sh", "-c", script], "", "")
+        .replace(PLAIN, linux);
+    if mount.is_empty() {
+        return config;
+    }
+    config.replacen(
+        r#""options":["rbind"]}]"#,
+        &format!(r#""options":["rbind"]}},{mount}]"#),
+        1,
+    )
+}
+
+/// Every test here compares the host's mount table before and after, and one mounts on the
+/// host: they run one at a time.
+static HOST: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    HOST.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+const OWNERS: &str = "stat -c '%n %u:%g' /m/root-file /m/user-file /m/sub/root-file 2>&1";
+
+#[test]
+fn mappings_of_its_own_without_a_user_namespace() {
+    if !root_or_skip("mappings_of_its_own_without_a_user_namespace") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    let b = Bundle::new("idmapown");
+    let src = source(&b, true);
+    // idmap (the tree's top only) and ridmap (every mount of it), both over an rbind.
+    for (word, sub) in [("idmap", "0:0"), ("ridmap", "1000:1000")] {
+        let mount = format!(
+            r#"{{"destination":"/m","type":"bind","source":"{}","options":["rbind","{word}"],{MAP_1000}}}"#,
+            src.display()
+        );
+        let o = b.run(&config(&b, OWNERS, &mount, PLAIN));
+        assert!(o.status.success(), "{word}: {}", stderr(&o));
+        // On-disk 0 shows as 1000 (the map's 0 → 1000); on-disk 1000 has no mapping: overflow.
+        assert_eq!(
+            stdout(&o),
+            format!("/m/root-file 1000:1000\n/m/user-file 65534:65534\n/m/sub/root-file {sub}\n"),
+            "{word}"
+        );
+    }
+    // Mappings alone make it idmapped.
+    let mount = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{}","options":["bind"],{MAP_1000}}}"#,
+        src.display()
+    );
+    let o = b.run(&config(&b, "stat -c '%u:%g' /m/root-file", &mount, PLAIN));
+    assert_eq!(stdout(&o), "1000:1000\n", "{}", stderr(&o));
+    // The host's files are untouched.
+    assert_eq!(
+        std::fs::metadata(src.join("root-file"))
+            .expect("stat")
+            .uid(),
+        0
+    );
+    umount(&src.join("sub"));
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+#[test]
+fn without_mappings_it_takes_the_containers_user_namespace() {
+    if !root_or_skip("without_mappings_it_takes_the_containers_user_namespace") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    let b = Bundle::new("idmapns");
+    let src = source(&b, false);
+    owned_by_container_root(&b);
+    let script =
+        "stat -c '%n %u:%g' /m/root-file /m/user-file; touch /m/new && stat -c '%n %u:%g' /m/new";
+    let idmapped = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{}","options":["bind","idmap"]}}"#,
+        src.display()
+    );
+    let o = b.run(&config(&b, script, &idmapped, USERNS));
+    assert!(o.status.success(), "{}", stderr(&o));
+    // The container's root is host 100000: through the mount, the host's root files are its own.
+    assert_eq!(
+        stdout(&o),
+        "/m/root-file 0:0\n/m/user-file 1000:1000\n/m/new 0:0\n"
+    );
+    // What the container's root creates there is root's on the disk.
+    assert_eq!(
+        std::fs::metadata(src.join("new"))
+            .map(|m| (m.uid(), m.gid()))
+            .expect("created"),
+        (0, 0)
+    );
+    // The same mount without idmap (a fresh bundle: the first made its /dev nodes): the
+    // host's root is nobody in the container.
+    let b2 = Bundle::new("idmapns2");
+    owned_by_container_root(&b2);
+    let plain = idmapped.replace(r#","idmap""#, "");
+    let o = b2.run(&config(&b2, "stat -c '%u:%g' /m/root-file", &plain, USERNS));
+    assert_eq!(stdout(&o), "65534:65534\n", "{}", stderr(&o));
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+#[test]
+fn bad_idmapped_mounts_are_refused_by_name() {
+    if !root_or_skip("bad_idmapped_mounts_are_refused_by_name") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    let b = Bundle::new("idmapbad");
+    let src = source(&b, false);
+    let src = src.display();
+    let one = r#"[{"containerID":0,"hostID":1000,"size":1}]"#;
+    for (mount, linux, expected) in [
+        (
+            r#"{"destination":"/m","type":"tmpfs","source":"tmpfs","options":["idmap"]}"#
+                .to_string(),
+            PLAIN,
+            "mounts[2] (",
+        ),
+        (
+            format!(
+                r#"{{"destination":"/m","type":"bind","source":"{src}","options":["bind"],"uidMappings":{one}}}"#
+            ),
+            PLAIN,
+            "an idmapped mount needs both uidMappings and gidMappings",
+        ),
+        (
+            format!(
+                r#"{{"destination":"/m","type":"bind","source":"{src}","options":["bind"],"uidMappings":{one},"gidMappings":[{{"containerID":0,"hostID":1000,"size":0}}]}}"#
+            ),
+            PLAIN,
+            "mounts[2].gidMappings[0].size (0): validate: zero",
+        ),
+        (
+            format!(
+                r#"{{"destination":"/m","type":"bind","source":"{src}","options":["bind"],"uidMappings":"0 1000 1","gidMappings":{one}}}"#
+            ),
+            PLAIN,
+            "mounts[2].uidMappings (",
+        ),
+        (
+            format!(
+                r#"{{"destination":"/m","type":"bind","source":"{src}","options":["bind","idmap"]}}"#
+            ),
+            PLAIN,
+            "without mappings of its own, an idmapped mount takes the container's: there is no user namespace",
+        ),
+        (
+            format!(
+                r#"{{"destination":"/m","type":"bind","source":"{src}/missing","options":["bind","idmap"],"uidMappings":{one},"gidMappings":{one}}}"#
+            ),
+            PLAIN,
+            "mounts[2].source (",
+        ),
+    ] {
+        let o = b.run(&config(&b, "touch /out/ran", &mount, linux));
+        assert!(!o.status.success(), "{mount}");
+        assert!(stderr(&o).contains(expected), "{mount}: {}", stderr(&o));
+        assert!(!b.out("ran").exists(), "{mount}: the process ran");
+    }
+    // The tmpfs one says why.
+    let o = b.run(&config(
+        &b,
+        "true",
+        r#"{"destination":"/m","type":"tmpfs","source":"tmpfs","options":["idmap"]}"#,
+        PLAIN,
+    ));
+    assert!(
+        stderr(&o).contains("validate: idmapped mounts must be bind mounts"),
+        "{}",
+        stderr(&o)
+    );
+    // No process of these inits (the id mapping's helper included) outlives a failure: none
+    // is left with the bundle as its working directory.
+    let left: Vec<_> = std::fs::read_dir("/proc")
+        .expect("/proc")
+        .flatten()
+        .filter(|p| std::fs::read_link(p.path().join("cwd")).is_ok_and(|cwd| cwd == b.dir))
+        .map(|p| p.file_name())
+        .collect();
+    assert!(left.is_empty(), "processes left: {left:?}");
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+#[test]
+fn without_mappings_it_takes_a_joined_user_namespace() {
+    if !root_or_skip("without_mappings_it_takes_a_joined_user_namespace") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    // A running container holds a user namespace with 0 → 100000.
+    let holder = Bundle::new("idmapholder");
+    owned_by_container_root(&holder);
+    let running = config(&holder, "echo up > /out/up; exec sleep 60", "", USERNS);
+    holder.start_until_up(&running);
+    let state = stdout(&holder.ocirun(&["state", &holder.id]));
+    let pid: u32 = state
+        .split("\"pid\": ")
+        .nth(1)
+        .and_then(|r| r.split(|c: char| !c.is_ascii_digit()).next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no pid in {state}"));
+    let b = Bundle::new("idmapjoin");
+    owned_by_container_root(&b);
+    let src = source(&b, false);
+    let mount = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{}","options":["bind","idmap"]}}"#,
+        src.display()
+    );
+    let linux = format!(
+        r#""linux":{{"namespaces":[{{"type":"user","path":"/proc/{pid}/ns/user"}},{{"type":"pid"}},{{"type":"mount"}}]"#
+    );
+    let config = config(&b, "stat -c '%u:%g' /m/root-file", &mount, &linux)
+        .replace(r#""hostname":"box","#, "");
+    let o = b.run(&config);
+    let _ = holder.ocirun(&["delete", "-f", &holder.id]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "0:0\n");
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -279,3 +279,50 @@ fn without_mappings_it_takes_a_joined_user_namespace() {
     assert_eq!(stdout(&o), "0:0\n");
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
+
+#[test]
+fn rootless_idmapped_mounts_fail_clearly() {
+    // runc refuses them in rootless mode; here the kernel does: an unprivileged parent may not
+    // map ids it does not own, so writing the helper's map fails, naming the mount.
+    if !root_or_skip("rootless_idmapped_mounts_fail_clearly") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    let b = Bundle::new("idmaprootless");
+    let src = source(&b, false);
+    let mount = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{}","options":["bind","idmap"],{MAP_1000}}}"#,
+        src.display()
+    );
+    let rootless = USERNS
+        .replace(
+            r#""hostID":100000,"size":65536"#,
+            r#""hostID":65534,"size":1"#,
+        )
+        .replace(r#"{"type":"pid"},"#, "")
+        .replace(r#",{"type":"network"}"#, "");
+    b.write_config(
+        &config(&b, "touch /out/ran", &mount, &rootless).replace(r#""hostname":"box","#, ""),
+    );
+    let ok = Command::new("chown")
+        .args(["-R", "65534:65534"])
+        .arg(&b.dir)
+        .status()
+        .expect("chown");
+    assert!(ok.success());
+    let o = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .args(b.run_command())
+        .output()
+        .expect("setpriv");
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).contains("init failed at mounts[2] (")
+            && stderr(&o).contains("): write: Operation not permitted"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!b.out("ran").exists());
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}

@@ -45,8 +45,14 @@ pub fn copy_tree(from: BorrowedFd<'_>, to: BorrowedFd<'_>, depth: u32) -> Result
                 copy_tree(sub_from.as_fd(), sub_to.as_fd(), depth + 1)?;
             }
             FileType::RegularFile => {
-                let source =
-                    rustix::fs::openat(from, name, OFlags::RDONLY | nofollow, Mode::empty())?;
+                // Non-blocking, and checked to be the file looked at: never a FIFO or a device
+                // swapped in since.
+                let read = OFlags::RDONLY | OFlags::NONBLOCK | nofollow;
+                let source = rustix::fs::openat(from, name, read, Mode::empty())?;
+                let opened = rustix::fs::fstat(&source)?;
+                if (opened.st_dev, opened.st_ino) != (st.st_dev, st.st_ino) {
+                    return Err(Errno::STALE);
+                }
                 let create = OFlags::WRONLY | OFlags::CREATE | OFlags::EXCL | nofollow;
                 let copy = rustix::fs::openat(to, name, create, mode)?;
                 while rustix::fs::sendfile(copy.as_fd(), source.as_fd(), None, 1 << 30)? > 0 {}

@@ -7,6 +7,8 @@
 //! `needsSetupDev`). A name that already exists must already be the right device: a regular
 //! file or a link in its place is an error, never trusted (CVE-2025-31133 class).
 
+use core::ffi::CStr;
+
 use linux_raw_sys::general as g;
 use rustix::fd::{AsFd, BorrowedFd};
 use rustix::fs::{AtFlags, FileType, Mode};
@@ -17,83 +19,108 @@ use crate::cpath::CPath;
 use crate::error::{At, Context, Field, InitError, Op, Reason, Step};
 use crate::json::{JStr, Kind, Value};
 use crate::mounts;
-use crate::names::Names;
 
 const STEP: Step = Step::Devices;
 
-/// (name, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7, `/dev/random` 1:8,
-/// `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`.
-const DEVICES: [(Field, u32, u32); 6] = [
-    (Field::DevNull, 1, 3),
-    (Field::DevZero, 1, 5),
-    (Field::DevFull, 1, 7),
-    (Field::DevRandom, 1, 8),
-    (Field::DevUrandom, 1, 9),
-    (Field::DevTty, 5, 0),
+// Every path below is a `CStr`: rustix takes a `&str` or `&[u8]` path by copying it into a
+// NUL-terminated buffer, code it links once for each function and path type (over 2 KiB here).
+
+/// (field, path, major, minor): `/dev/null` 1:3, `/dev/zero` 1:5, `/dev/full` 1:7,
+/// `/dev/random` 1:8, `/dev/urandom` 1:9, `/dev/tty` 5:0, all `0666 root:root`. The field's
+/// text is the path (tests::default_paths_are_their_fields).
+const DEVICES: [(Field, &CStr, u32, u32); 6] = [
+    (Field::DevNull, c"/dev/null", 1, 3),
+    (Field::DevZero, c"/dev/zero", 1, 5),
+    (Field::DevFull, c"/dev/full", 1, 7),
+    (Field::DevRandom, c"/dev/random", 1, 8),
+    (Field::DevUrandom, c"/dev/urandom", 1, 9),
+    (Field::DevTty, c"/dev/tty", 5, 0),
 ];
 
-/// The links, and their targets in the same order.
-const LINKS: Names = crate::names!["ptmx", "fd", "stdin", "stdout", "stderr"];
-const LINK_TARGETS: Names = crate::names![
-    "pts/ptmx",
-    "/proc/self/fd",
-    "/proc/self/fd/0",
-    "/proc/self/fd/1",
-    "/proc/self/fd/2",
+/// (link, target).
+const LINKS: [(&CStr, &CStr); 5] = [
+    (c"ptmx", c"pts/ptmx"),
+    (c"fd", c"/proc/self/fd"),
+    (c"stdin", c"/proc/self/fd/0"),
+    (c"stdout", c"/proc/self/fd/1"),
+    (c"stderr", c"/proc/self/fd/2"),
 ];
-const _: () = assert!(LINKS.count() == LINK_TARGETS.count());
 
-/// `exact`: a node this process creates gets mode 0666 and owner root:root as created (the
-/// umask is 0 and our ids are 0), so only a node the image already had needs fixing.
-fn device(
-    dev: BorrowedFd<'_>,
-    path: Field,
-    major: u32,
-    minor: u32,
-    exact: bool,
+/// The part of `path` from byte `from` on (its last component, for a path split at a `/`).
+fn tail(path: &CStr, from: usize) -> &CStr {
+    path.to_bytes_with_nul()
+        .get(from..)
+        .and_then(|t| CStr::from_bytes_with_nul(t).ok())
+        .unwrap_or(c"")
+}
+
+/// A device node: its type, number, permission bits and owner (none: as made).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Node {
+    kind: FileType,
+    rdev: u64,
+    mode: u32,
+    uid: Option<u32>,
+    gid: Option<u32>,
+}
+
+/// What a node [`make_node`] just made still needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Made {
+    /// Nothing: made as root with umask 0, it is `0666 root:root` already.
+    Exact,
+    /// Its mode set, and its owner.
+    Fix,
+    /// Its owner set, if the node names one (the mode was made with umask 0).
+    Own,
+}
+
+/// Make `node` as `name` in `dir`. A name that exists must already be that node (its mode and
+/// owner are then set). In a user namespace, where `mknod` is refused, the host's node at
+/// `host` (still visible: before the pivot) is bound onto an empty file instead (runc).
+fn make_node(
+    dir: BorrowedFd<'_>,
+    name: &CStr,
+    host: &CStr,
+    node: &Node,
+    made: Made,
+    at: At,
 ) -> Result<(), InitError> {
-    let at = At::field(path);
-    let path_text = path.text();
-    let name = path_text.strip_prefix("/dev/").unwrap_or(path_text);
-    let rdev = rustix::fs::makedev(major, minor);
-    match rustix::fs::mknodat(
-        dev,
-        name,
-        FileType::CharacterDevice,
-        Mode::from_raw_mode(0o666),
-        rdev,
-    ) {
-        Ok(()) if exact => return Ok(()),
-        Ok(()) => {}
-        // In a user namespace mknod is not allowed: bind the host's node instead (runc).
-        Err(Errno::PERM) => return bind_host(dev, name.as_bytes(), path_text.as_bytes(), at),
+    let mode = Mode::from_raw_mode(node.mode);
+    // `name` is then known to be that node, not a link, and nothing of the container runs yet
+    // to swap it.
+    let chmod = || rustix::fs::chmodat(dir, name, mode, AtFlags::empty()).ctx(STEP, Op::Chmod, at);
+    match rustix::fs::mknodat(dir, name, node.kind, mode, node.rdev) {
+        Ok(()) => match made {
+            Made::Exact => return Ok(()),
+            Made::Fix => chmod()?,
+            Made::Own => {}
+        },
+        Err(Errno::PERM) if node.kind != FileType::Fifo => return bind_host(dir, name, host, at),
         Err(Errno::EXIST) => {
             let st =
-                rustix::fs::statat(dev, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
-            if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
-                || st.st_rdev != rdev
+                rustix::fs::statat(dir, name, AtFlags::SYMLINK_NOFOLLOW).ctx(STEP, Op::Open, at)?;
+            if FileType::from_raw_mode(st.st_mode) != node.kind
+                || (node.kind != FileType::Fifo && st.st_rdev != node.rdev)
             {
                 return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
                     .because(Reason::ExistsInTheRootfsAndIs));
             }
+            chmod()?;
         }
         Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
     }
-    // The mode must not depend on the umask the parent gave us. `name` was just checked to be
-    // a device node, not a link, and nothing of the container runs yet to swap it.
-    rustix::fs::chmodat(dev, name, Mode::from_raw_mode(0o666), AtFlags::empty()).ctx(
-        STEP,
-        Op::Chmod,
-        at,
-    )?;
-    rustix::fs::chownat(
-        dev,
-        name,
-        Some(rustix::process::Uid::ROOT),
-        Some(rustix::process::Gid::ROOT),
-        AtFlags::SYMLINK_NOFOLLOW,
-    )
-    .ctx(STEP, Op::Chown, at)
+    if node.uid.is_some() || node.gid.is_some() {
+        rustix::fs::chownat(
+            dir,
+            name,
+            node.uid.map(rustix::process::Uid::from_raw),
+            node.gid.map(rustix::process::Gid::from_raw),
+            AtFlags::SYMLINK_NOFOLLOW,
+        )
+        .ctx(STEP, Op::Chown, at)?;
+    }
+    Ok(())
 }
 
 /// Create the default devices and links under the rootfs's `/dev`, unless `mounts[]` bound a
@@ -107,16 +134,32 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
     // Created as root (umask 0 since build_container began), a node is right as made: no
     // chmod and chown per node.
     let exact = rustix::process::geteuid().is_root() && rustix::process::getegid().is_root();
-    DEVICES
-        .iter()
-        .try_for_each(|(path, major, minor)| device(dev.as_fd(), *path, *major, *minor, exact))?;
-    for (name, target) in LINKS.iter().zip(LINK_TARGETS) {
+    for (field, host, major, minor) in DEVICES {
+        let node = Node {
+            kind: FileType::CharacterDevice,
+            rdev: rustix::fs::makedev(major, minor),
+            mode: 0o666,
+            uid: Some(0),
+            gid: Some(0),
+        };
+        let made = if exact { Made::Exact } else { Made::Fix };
+        // The name in `/dev`: what follows `/dev/`.
+        make_node(
+            dev.as_fd(),
+            tail(host, 5),
+            host,
+            &node,
+            made,
+            At::field(field),
+        )?;
+    }
+    for (name, target) in LINKS {
         let mut unlinked = false;
         loop {
             match rustix::fs::symlinkat(target, &dev, name) {
                 // ptmx must be the container's devpts one: whatever the image put there goes.
-                Err(Errno::EXIST) if name == "ptmx" && !unlinked => {
-                    rustix::fs::unlinkat(&dev, "ptmx", AtFlags::empty()).ctx(
+                Err(Errno::EXIST) if name == c"ptmx" && !unlinked => {
+                    rustix::fs::unlinkat(&dev, c"ptmx", AtFlags::empty()).ctx(
                         STEP,
                         Op::Unlink,
                         At::NONE,
@@ -140,11 +183,7 @@ pub fn apply(config: &Config<'_>, root: BorrowedFd<'_>, dev_bound: bool) -> Resu
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Device<'a> {
     path: JStr<'a>,
-    kind: FileType,
-    rdev: u64,
-    mode: u32,
-    uid: Option<u32>,
-    gid: Option<u32>,
+    node: Node,
 }
 
 const AT_DEVICE: Field = Field::LinuxDevicesItem;
@@ -223,15 +262,17 @@ fn device_entry(v: Value<'_>, i: usize) -> Result<Device<'_>, InitError> {
     };
     Ok(Device {
         path,
-        kind,
-        rdev,
-        mode,
-        uid: uid
-            .map(|u| uint32(u, At::item(Field::LinuxDevicesUid, i)))
-            .transpose()?,
-        gid: gid
-            .map(|g| uint32(g, At::item(Field::LinuxDevicesGid, i)))
-            .transpose()?,
+        node: Node {
+            kind,
+            rdev,
+            mode,
+            uid: uid
+                .map(|u| uint32(u, At::item(Field::LinuxDevicesUid, i)))
+                .transpose()?,
+            gid: gid
+                .map(|g| uint32(g, At::item(Field::LinuxDevicesGid, i)))
+                .transpose()?,
+        },
     })
 }
 
@@ -262,52 +303,24 @@ fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), I
     let path = CPath::decode(d.path, STEP, at)?;
     let bytes = path.bytes();
     let slash = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
-    let (dir, name) = (&bytes[..slash.max(1)], &bytes[slash + 1..]);
-    let parent = mounts::create_in_root(root, dir, false).ctx(STEP, Op::Mkdir, at)?;
+    let parent =
+        mounts::create_in_root(root, &bytes[..slash.max(1)], false).ctx(STEP, Op::Mkdir, at)?;
     let umask = rustix::process::umask(Mode::empty());
-    let made = rustix::fs::mknodat(&parent, name, d.kind, Mode::from_raw_mode(d.mode), d.rdev);
+    let made = make_node(
+        parent.as_fd(),
+        tail(path.as_cstr(), slash + 1),
+        path.as_cstr(),
+        &d.node,
+        Made::Own,
+        at,
+    );
     rustix::process::umask(umask);
-    match made {
-        Ok(()) => {}
-        Err(Errno::PERM) if d.kind != FileType::Fifo => {
-            return bind_host(parent.as_fd(), name, bytes, at);
-        }
-        Err(Errno::EXIST) => {
-            let st = rustix::fs::statat(&parent, name, AtFlags::SYMLINK_NOFOLLOW).ctx(
-                STEP,
-                Op::Open,
-                at,
-            )?;
-            if FileType::from_raw_mode(st.st_mode) != d.kind
-                || (d.kind != FileType::Fifo && st.st_rdev != d.rdev)
-            {
-                return Err(InitError::sys(STEP, Op::Mknod, Errno::EXIST, at)
-                    .because(Reason::ExistsInTheRootfsAndIs));
-            }
-            rustix::fs::chmodat(&parent, name, Mode::from_raw_mode(d.mode), AtFlags::empty()).ctx(
-                STEP,
-                Op::Chmod,
-                at,
-            )?;
-        }
-        Err(e) => return Err(InitError::sys(STEP, Op::Mknod, e, at)),
-    }
-    if d.uid.is_some() || d.gid.is_some() {
-        rustix::fs::chownat(
-            &parent,
-            name,
-            d.uid.map(rustix::process::Uid::from_raw),
-            d.gid.map(rustix::process::Gid::from_raw),
-            AtFlags::SYMLINK_NOFOLLOW,
-        )
-        .ctx(STEP, Op::Chown, at)?;
-    }
-    Ok(())
+    made
 }
 
 /// In a user namespace, where `mknod` is refused: bind the host's node at `host` (still
 /// visible: before the pivot) onto an empty file `name` in `parent` (runc).
-fn bind_host(parent: BorrowedFd<'_>, name: &[u8], host: &[u8], at: At) -> Result<(), InitError> {
+fn bind_host(parent: BorrowedFd<'_>, name: &CStr, host: &CStr, at: At) -> Result<(), InitError> {
     use rustix::fs::OFlags;
     let flags = OFlags::CREATE | OFlags::NOFOLLOW | OFlags::WRONLY | OFlags::CLOEXEC;
     let target = rustix::fs::openat(parent, name, flags, Mode::from_raw_mode(0o666)).ctx(
@@ -336,4 +349,24 @@ fn bind_host(parent: BorrowedFd<'_>, name: &[u8], host: &[u8], at: At) -> Result
         None,
     )
     .ctx(STEP, Op::Mount, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_paths_are_their_fields() {
+        for (field, path, _, _) in DEVICES {
+            assert_eq!(path.to_bytes(), field.text().as_bytes());
+            assert_eq!(
+                tail(path, 5).to_bytes(),
+                field
+                    .text()
+                    .strip_prefix("/dev/")
+                    .expect("under /dev")
+                    .as_bytes()
+            );
+        }
+    }
 }

@@ -8,9 +8,12 @@
 //! The id mapping comes from a user namespace with the mount's own maps, or without them the
 //! container's: the one it joins by path, or one made with `linux.uidMappings`/`gidMappings`.
 
+use core::ffi::CStr;
 use linux_raw_sys::general as g;
+
 use rustix::fd::{AsFd, OwnedFd};
 use rustix::fs::{Mode, OFlags};
+use rustix::io::Errno;
 use rustix::mount::OpenTreeFlags;
 use rustix::pipe::PipeFlags;
 
@@ -52,21 +55,26 @@ impl Trees {
 /// Clone and id-map the source of every idmapped mount, as the init still is on the host.
 pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
     let mut trees = Trees::default();
-    let mut container_ns: Option<OwnedFd> = None;
+    let mut container_ns: Option<Namespaces> = None;
+    let mut home: Option<Home> = None;
     for (i, v) in config.mounts.iter().flat_map(|l| l.elements()).enumerate() {
         let m = Mount::decode(v, i)?;
         let Some(recursive) = m.options.idmap else {
             continue;
         };
+        let home = match home {
+            Some(ref h) => h,
+            None => home.insert(Home::here(m.at())?),
+        };
         let own_ns;
-        let userns: &OwnedFd = match m.id_mappings {
+        let ns: &Namespaces = match m.id_mappings {
             Some((uid, gid)) => {
-                own_ns = mapped_user_namespace(Some(uid), Some(gid), m.at())?;
+                own_ns = mapped_namespaces(Some(uid), Some(gid), m.at())?;
                 &own_ns
             }
             None => match container_ns {
                 Some(ref ns) => ns,
-                None => container_ns.insert(container_user_namespace(config, m.at())?),
+                None => container_ns.insert(container_namespaces(config, m.at())?),
             },
         };
         let at_source = At::item(Field::MountsSource, i);
@@ -76,12 +84,24 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
         if m.options.flags & g::MS_REC != 0 {
             flags |= OpenTreeFlags::AT_RECURSIVE;
         }
-        let tree = rustix::mount::open_tree(rustix::fs::CWD, source.as_cstr(), flags).ctx(
-            STEP,
-            Op::Open,
-            at_source,
-        )?;
-        sys::mount_setattr_idmap(tree.as_fd(), recursive, userns.as_fd()).ctx(
+        // Cloned from the copy of our mounts that the mapping's mount namespace holds: there,
+        // as in the container's, every mount is locked (its flags, and what is mounted on
+        // it) and a shared one is a slave (runc clones from the container's own namespace).
+        // A relative source is the bundle's, the cwd there as here.
+        let tree = visit(&ns.mount, &ns.cwd, m.at()).and_then(|()| {
+            match rustix::mount::open_tree(rustix::fs::CWD, source.as_cstr(), flags) {
+                // Without rbind, mounts below the source would be revealed: locked, they
+                // cannot be left out (as a user namespace's bind in runc).
+                Err(e @ Errno::INVAL) if m.options.flags & g::MS_REC == 0 => {
+                    Err(InitError::sys(STEP, Op::Open, e, at_source)
+                        .because(Reason::MountsOnItNeedRbind))
+                }
+                r => r.ctx(STEP, Op::Open, at_source),
+            }
+        });
+        visit(&home.mount, &home.cwd, m.at())?;
+        let tree = tree?;
+        sys::mount_setattr_idmap(tree.as_fd(), recursive, ns.user.as_fd()).ctx(
             STEP,
             Op::MountSetattr,
             m.at(),
@@ -94,18 +114,60 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
     Ok(trees)
 }
 
-/// The container's user namespace, for a mount without maps of its own: the one joined by
-/// path, or one with the container's maps (the container's own does not exist yet).
-fn container_user_namespace(config: &Config<'_>, at: At) -> Result<OwnedFd, InitError> {
+/// A mount namespace and a working directory in it.
+struct Home {
+    mount: OwnedFd,
+    cwd: OwnedFd,
+}
+
+impl Home {
+    /// Ours, to come back to after a visit to another (`setns` moves the cwd to its root).
+    fn here(at: At) -> Result<Home, InitError> {
+        // Namespaces are opened for reading (`setns` refuses an `O_PATH` handle).
+        let open = |path: &CStr, flags| {
+            rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty()).ctx(STEP, Op::Open, at)
+        };
+        Ok(Home {
+            mount: open(c"/proc/self/ns/mnt", OFlags::RDONLY)?,
+            cwd: open(c".", OFlags::PATH)?,
+        })
+    }
+}
+
+/// Enter mount namespace `mount` with `cwd` as the working directory.
+fn visit(mount: &OwnedFd, cwd: &OwnedFd, at: At) -> Result<(), InitError> {
+    use rustix::thread::{LinkNameSpaceType, move_into_link_name_space};
+    move_into_link_name_space(mount.as_fd(), Some(LinkNameSpaceType::Mount)).ctx(
+        STEP,
+        Op::Setns,
+        at,
+    )?;
+    rustix::process::fchdir(cwd).ctx(STEP, Op::Chdir, at)
+}
+
+/// A user namespace for an id mapping, and a mount namespace it owns, copied from ours, with
+/// our working directory there.
+struct Namespaces {
+    user: OwnedFd,
+    mount: OwnedFd,
+    cwd: OwnedFd,
+}
+
+/// The container's, for a mount without maps of its own: the user namespace joined by path,
+/// or one with the container's maps (the container's own does not exist yet).
+fn container_namespaces(config: &Config<'_>, at: At) -> Result<Namespaces, InitError> {
     if let Some((_, path, k)) = config.joins.iter().find(|(t, ..)| *t == g::CLONE_NEWUSER) {
         let at_path = At::item(Field::LinuxNamespacesPath, k);
         let path = CPath::decode(path, STEP, at_path)?;
-        return rustix::fs::open(
+        let user = rustix::fs::open(
             path.as_cstr(),
             OFlags::RDONLY | OFlags::CLOEXEC,
             Mode::empty(),
         )
-        .ctx(STEP, Op::Open, at_path);
+        .ctx(STEP, Op::Open, at_path)?;
+        // The copy of our mounts comes from a user namespace of our own, without maps.
+        let own = mapped_namespaces(None, None, at)?;
+        return Ok(Namespaces { user, ..own });
     }
     if config.uid_mappings.is_none() {
         return Err(InitError::invalid(
@@ -114,16 +176,17 @@ fn container_user_namespace(config: &Config<'_>, at: At) -> Result<OwnedFd, Init
             Reason::IdmapWithoutMappingsTakesTheContainers,
         ));
     }
-    mapped_user_namespace(config.uid_mappings, config.gid_mappings, at)
+    mapped_namespaces(config.uid_mappings, config.gid_mappings, at)
 }
 
-/// A user namespace with these maps: a child made in a new one waits on a pipe while the
-/// init, privileged on the host, writes its maps and opens its namespace; then it exits.
-fn mapped_user_namespace(
+/// New user and mount namespaces, the user one with these maps: a child made in them waits
+/// on a pipe while the init, privileged on the host, writes its maps and opens both; then it
+/// exits.
+fn mapped_namespaces(
     uid: Option<Value<'_>>,
     gid: Option<Value<'_>>,
     at: At,
-) -> Result<OwnedFd, InitError> {
+) -> Result<Namespaces, InitError> {
     let (wait, release) = rustix::pipe::pipe_with(PipeFlags::CLOEXEC).ctx(STEP, Op::Pipe, at)?;
     let pid = match sys::fork_into_user_namespace().ctx(STEP, Op::Clone, at)? {
         Forked::Child => {
@@ -134,14 +197,20 @@ fn mapped_user_namespace(
         }
         Forked::Parent(pid) => pid,
     };
-    let ns = write_maps(pid, uid, gid, at).and_then(|()| {
-        let path = proc_pid_file(pid, "ns/user");
-        rustix::fs::open(
-            path.as_cstr(),
-            OFlags::RDONLY | OFlags::CLOEXEC,
-            Mode::empty(),
+    let open = |file, flags| {
+        let path = proc_pid_file(pid, file);
+        rustix::fs::open(path.as_cstr(), flags | OFlags::CLOEXEC, Mode::empty()).ctx(
+            STEP,
+            Op::Open,
+            at,
         )
-        .ctx(STEP, Op::Open, at)
+    };
+    let ns = write_maps(pid, uid, gid, at).and_then(|()| {
+        Ok(Namespaces {
+            user: open("ns/user", OFlags::RDONLY)?,
+            mount: open("ns/mnt", OFlags::RDONLY)?,
+            cwd: open("cwd", OFlags::PATH)?,
+        })
     });
     drop(release);
     let _ = rustix::process::waitpid(
@@ -158,6 +227,9 @@ fn write_maps(
     at: At,
 ) -> Result<(), InitError> {
     for (file, list) in [("uid_map", uid), ("gid_map", gid)] {
+        if list.is_none() {
+            continue;
+        }
         let mut text = Line::<4096>::new();
         push_id_map(&mut text, list, "\n")
             .map_err(|_| InitError::invalid(STEP, at, Reason::IdMapsLongerThan4KiB))?;

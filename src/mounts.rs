@@ -933,9 +933,13 @@ fn copy_up(
         return Ok(());
     };
     let top = open_in_root(root, destination.bytes()).ctx(STEP, Op::Open, m.at())?;
+    let why = |e| match e {
+        // copyup's own depth limit, or a link where a directory was a moment before.
+        Errno::LOOP => Reason::TmpcopyupDeeperThan32Levels,
+        _ => Reason::Tmpcopyup,
+    };
     crate::copyup::copy_tree(original.as_fd(), top.as_fd(), 0)
-        .ctx(STEP, Op::Copy, m.at())
-        .map_err(|e| e.because(Reason::Tmpcopyup))
+        .map_err(|e| InitError::sys(STEP, Op::Copy, e, m.at()).because(why(e)))
 }
 
 /// A tmpfs with `mode=MODE` ahead of the configured data.

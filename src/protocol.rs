@@ -12,7 +12,7 @@ use crate::json;
 use crate::text::{self, Full, Part, Sink};
 
 /// The protocol version this init speaks (`_OCINIT_PROTOCOL`).
-pub const VERSION: &str = "1";
+pub const VERSION: &str = "2";
 /// Environment variables, read once and never passed on.
 pub const ENV_PROTOCOL: &str = "_OCINIT_PROTOCOL";
 /// Control channel fd (AF_UNIX stream socket).
@@ -250,7 +250,6 @@ pub fn send_simple(fd: BorrowedFd<'_>, kind: &str, step: Step) -> Result<(), Ini
 }
 
 /// Send `{"type":"console"}` with `master` attached (SCM_RIGHTS), in one `sendmsg`.
-#[inline(never)]
 pub fn send_console(
     fd: BorrowedFd<'_>,
     master: BorrowedFd<'_>,

@@ -101,6 +101,8 @@ pub fn mount_all(
 
 /// Make the rootfs `/`: `pivot_root(".", ".")`, then detach the old root stacked under it.
 /// Without a mount namespace, `chroot` (nothing was mounted).
+/// Not inlined: in `entry::build_container` its code comes out 60 bytes larger.
+#[inline(never)]
 pub fn pivot(config: &Config<'_>, root: OwnedFd) -> Result<(), InitError> {
     const STEP: Step = Step::PivotRoot;
     let at = At::field(Field::RootPath);

@@ -235,10 +235,11 @@ pub fn clone_parent() -> Result<Forked, Errno> {
     clone_with(g::CLONE_PARENT)
 }
 
-/// `clone(CLONE_NEWUSER | SIGCHLD, NULL)`—A child in a new user namespace, whose maps its
-/// parent (privileged) can write.
+/// `clone(CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL)`—A child in a new user namespace,
+/// whose maps its parent (privileged) can write, and a mount namespace it owns, a copy of ours
+/// where every mount is locked.
 pub fn fork_into_user_namespace() -> Result<Forked, Errno> {
-    clone_with(g::CLONE_NEWUSER)
+    clone_with(g::CLONE_NEWUSER | g::CLONE_NEWNS)
 }
 
 /// `clone(SIGCHLD, NULL)`—`fork` without libc's bookkeeping (the init calls no libc after

@@ -364,3 +364,21 @@ fn a_fake_dev_null_in_the_image_is_refused() {
         "keep\n"
     );
 }
+
+#[test]
+fn ocirun_works_with_few_descriptors_allowed() {
+    // ocirun moves its own descriptors above 64 to hand the init its fds packed; with a soft
+    // RLIMIT_NOFILE at or below that it leaves them where they are.
+    if !root_or_skip("ocirun_works_with_few_descriptors_allowed") {
+        return;
+    }
+    let b = Bundle::new("fewfds");
+    b.write_config(&b.config(&["sh", "-c", "echo ran"], "", ""));
+    let o = std::process::Command::new("sh")
+        .args(["-c", "ulimit -Sn 60 && exec \"$@\"", "sh"])
+        .args(b.run_command())
+        .output()
+        .expect("sh");
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "ran\n");
+}

@@ -183,8 +183,21 @@ fn protocol_environment_is_checked() {
     assert!(err.contains("malformed descriptor number"), "{err}");
     let (_, err) = run(&[("_OCINIT_CONTROL", "1")]);
     assert!(err.contains("overlaps stdio"), "{err}");
-    let (_, err) = run(&[("_OCINIT_CONTROL", "40"), ("_OCINIT_PROTOCOL", "1")]);
+    let (_, err) = run(&[("_OCINIT_CONTROL", "40"), ("_OCINIT_PROTOCOL", "2")]);
     assert!(err.contains("bad file descriptor"), "{err}");
+    // A version-1 parent would expect a pid member in `pid` (docs/PROTOCOL.md, Versioning).
+    let o = Command::new("sh")
+        .args(["-c", "exec 3</dev/null; exec \"$0\""])
+        .arg(bin("ocinit"))
+        .env_clear()
+        .envs([("_OCINIT_CONTROL", "3"), ("_OCINIT_PROTOCOL", "1")])
+        .output()
+        .expect("spawn");
+    let err = stderr(&o);
+    assert!(
+        err.contains("unsupported protocol version in _OCINIT_PROTOCOL (this init speaks 2)"),
+        "{err}"
+    );
 }
 
 #[test]

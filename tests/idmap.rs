@@ -46,6 +46,17 @@ fn owned_by_container_root(b: &Bundle) {
     assert!(ok.success());
 }
 
+/// Unmounts its paths when dropped, in order, whether the test passed or not.
+struct Unmount(Vec<std::path::PathBuf>);
+
+impl Drop for Unmount {
+    fn drop(&mut self) {
+        for path in &self.0 {
+            umount(path);
+        }
+    }
+}
+
 fn umount(path: &Path) {
     let _ = Command::new("umount").arg(path).status();
 }
@@ -103,11 +114,19 @@ fn mappings_of_its_own_without_a_user_namespace() {
     }
     // Mappings alone make it idmapped.
     let mount = format!(
-        r#"{{"destination":"/m","type":"bind","source":"{}","options":["bind"],{MAP_1000}}}"#,
+        r#"{{"destination":"/m","type":"bind","source":"{}","options":["rbind"],{MAP_1000}}}"#,
         src.display()
     );
     let o = b.run(&config(&b, "stat -c '%u:%g' /m/root-file", &mount, PLAIN));
     assert_eq!(stdout(&o), "1000:1000\n", "{}", stderr(&o));
+    // Without rbind, the submount would be revealed: it is locked in the copy of the host's
+    // mounts the tree comes from (as runc refuses it in a user namespace).
+    let o = b.run(&config(&b, "true", &mount.replace("rbind", "bind"), PLAIN));
+    assert!(
+        stderr(&o).contains("): open: Invalid argument (mounts on it need rbind: they are locked)"),
+        "{}",
+        stderr(&o)
+    );
     // The host's files are untouched.
     assert_eq!(
         std::fs::metadata(src.join("root-file"))
@@ -324,5 +343,64 @@ fn rootless_idmapped_mounts_fail_clearly() {
         stderr(&o)
     );
     assert!(!b.out("ran").exists());
+    assert_eq!(before, host_mounts(), "host mount table changed");
+}
+
+/// The trees come from a copy of the host's mounts owned by a user namespace, as runc clones
+/// them from the container's: a shared host mount gives a slave (nothing mounted in the
+/// container reaches the host), and in a container with a user namespace everything the host
+/// set is locked: its submounts cannot be unmounted, its read-only flag cannot be dropped.
+#[test]
+fn idmapped_trees_are_slaves_and_locked_as_binds_are() {
+    if !root_or_skip("idmapped_trees_are_slaves_and_locked_as_binds_are") {
+        return;
+    }
+    let _host = one_at_a_time();
+    let before = host_mounts();
+    let b = Bundle::new("idmaplock");
+    owned_by_container_root(&b);
+    let mount = |args: &[&str]| {
+        let ok = Command::new("mount").args(args).status().expect("mount");
+        assert!(ok.success(), "mount {args:?}");
+    };
+    let cleanup = Unmount(vec![
+        b.dir.join("readonly"),
+        b.dir.join("shared/hidden"),
+        b.dir.join("shared"),
+    ]);
+    // A shared source with a tmpfs over `hidden` (which holds a secret), and a read-only one.
+    let shared = b.dir.join("shared");
+    std::fs::create_dir_all(shared.join("hidden")).expect("mkdir");
+    std::fs::write(shared.join("hidden/secret"), "host secret\n").expect("write");
+    std::fs::write(shared.join("f"), "f\n").expect("write");
+    let s = shared.to_str().expect("utf-8");
+    mount(&["--bind", s, s]);
+    mount(&["--make-shared", s]);
+    mount(&["-t", "tmpfs", "tmpfs", &format!("{s}/hidden")]);
+    let readonly = b.dir.join("readonly");
+    std::fs::create_dir_all(&readonly).expect("mkdir");
+    std::fs::write(readonly.join("file"), "original\n").expect("write");
+    let r = readonly.to_str().expect("utf-8");
+    mount(&["--bind", r, r]);
+    mount(&["-o", "remount,bind,ro", r]);
+    let mounts = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{s}","options":["rbind","ridmap"]}},
+        {{"destination":"/m/sub","type":"tmpfs","source":"tmpfs"}},
+        {{"destination":"/r","type":"bind","source":"{r}","options":["bind","idmap"]}}"#
+    );
+    let script = "umount /m/hidden 2>/dev/null && echo unmounted; cat /m/hidden/secret 2>/dev/null; \
+                  mount -o remount,bind,rw /r 2>/dev/null && echo remounted; \
+                  echo changed 2>/dev/null > /r/file || echo read-only; \
+                  mount -t tmpfs tmpfs /m/sub && echo mounted";
+    let linux = USERNS.to_string() + r#","maskedPaths":["/m/f"]"#;
+    let o = b.run(&config(&b, script, &mounts, &linux));
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(stdout(&o), "read-only\nmounted\n");
+    assert_eq!(
+        std::fs::read_to_string(readonly.join("file")).expect("read"),
+        "original\n"
+    );
+    // Nothing the container mounted (mounts[], the mask, its own) reached the host.
+    drop(cleanup);
     assert_eq!(before, host_mounts(), "host mount table changed");
 }

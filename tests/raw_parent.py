@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""A deliberately small parent for ocinit's protocol v1, in Python: it proves the protocol needs
+"""A deliberately small parent for ocinit's protocol v2, in Python: it proves the protocol needs
 nothing Rust-specific, and it can misbehave on purpose (truncated or oversized frames, EOF).
 
 usage: raw_parent.py OCINIT MODE [ARG...]
@@ -63,7 +63,7 @@ def main():
     parent, child = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
     # Every frame comes with its sender's credentials: the `pid` frame's pid is there.
     parent.setsockopt(socket.SOL_SOCKET, socket.SO_PASSCRED, 1)
-    env = {"_OCINIT_PROTOCOL": "1", "_OCINIT_CONTROL": str(child.fileno())}
+    env = {"_OCINIT_PROTOCOL": "2", "_OCINIT_CONTROL": str(child.fileno())}
     # RAW_PARENT_TYPE=exec: the init type for a process in a running container.
     if os.environ.get("RAW_PARENT_TYPE"):
         env["_OCINIT_TYPE"] = os.environ["RAW_PARENT_TYPE"]

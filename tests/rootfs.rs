@@ -1054,6 +1054,18 @@ fn tmpcopyup_copies_the_directory_into_the_tmpfs() {
         stderr(&o)
     );
     assert!(!b.out("ran").exists());
+    // Deeper than the copy goes: an error that says so.
+    std::fs::remove_file(data.join("big")).expect("rm");
+    let deep: std::path::PathBuf = (0..40).map(|_| "d").collect();
+    std::fs::create_dir_all(data.join(&deep)).expect("mkdir");
+    let o = b.run(&config.replace(script, "touch /out/ran"));
+    assert!(
+        stderr(&o).contains("copy: Symbolic link loop (tmpcopyup: deeper than 32 levels"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!b.out("ran").exists());
+    std::fs::remove_dir_all(data.join("d")).expect("rm");
     // Only a tmpfs can take it.
     let bad = config.replace(
         r#"{"destination":"/data","type":"tmpfs","source":"tmpfs","options":["tmpcopyup","nosuid"]}"#,

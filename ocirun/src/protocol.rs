@@ -99,9 +99,13 @@ fn sealed_copy(init: &Path) -> io::Result<OwnedFd> {
     Ok(file.into())
 }
 
-/// `fd` at the lowest free number from `min` on (close-on-exec), the old number closed.
+/// `fd` at the lowest free number from `min` on (close-on-exec), the old number closed; where
+/// it was when `min` is at or above `RLIMIT_NOFILE` (EINVAL): packing only saves the init calls.
 fn moved(fd: OwnedFd, min: i32) -> io::Result<OwnedFd> {
-    Ok(rustix::io::fcntl_dupfd_cloexec(&fd, min)?)
+    match rustix::io::fcntl_dupfd_cloexec(&fd, min) {
+        Err(rustix::io::Errno::INVAL) => Ok(fd),
+        r => Ok(r?),
+    }
 }
 
 /// Let `fd` survive exec, so the init inherits it.
@@ -152,7 +156,7 @@ impl Spawned {
         let mut cmd = Command::new(format!("/proc/self/fd/{}", binary.as_raw_fd()));
         cmd.arg0("ocinit")
             .env_clear()
-            .env("_OCINIT_PROTOCOL", "1")
+            .env("_OCINIT_PROTOCOL", "2")
             .env("_OCINIT_TYPE", launch.init_type)
             .env("_OCINIT_CONTROL", init_end.as_raw_fd().to_string())
             .env("_OCINIT_LOG", log_write.as_raw_fd().to_string())

@@ -341,6 +341,10 @@ impl Spawned {
                         self.received = Some(fd);
                     }
                 }
+                // The kernel writes pid 0 for a sender our PID namespace cannot see (which
+                // rustix's `UCred` cannot hold); ours always sees it: the container's PID
+                // namespace is one our spawned init made, or, for `exec`, one reached through
+                // `/proc/<pid>` in our own namespace.
                 RecvAncillaryMessage::ScmCredentials(who) => {
                     self.sender = Some(who.pid.as_raw_nonzero().get());
                 }

@@ -1,4 +1,4 @@
-//! The parent side of ocinit's protocol v1 (`docs/PROTOCOL.md`): spawn the init from a sealed
+//! The parent side of ocinit's protocol v2 (`docs/PROTOCOL.md`): spawn the init from a sealed
 //! copy of its binary with the protocol's descriptors, stream the config, answer the handshake.
 
 use std::ffi::OsString;

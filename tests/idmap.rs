@@ -97,6 +97,7 @@ fn mappings_of_its_own_without_a_user_namespace() {
     let before = host_mounts();
     let b = Bundle::new("idmapown");
     let src = source(&b, true);
+    let cleanup = Unmount(vec![src.join("sub")]);
     // idmap (the tree's top only) and ridmap (every mount of it), both over an rbind.
     for (word, sub) in [("idmap", "0:0"), ("ridmap", "1000:1000")] {
         let mount = format!(
@@ -134,7 +135,7 @@ fn mappings_of_its_own_without_a_user_namespace() {
             .uid(),
         0
     );
-    umount(&src.join("sub"));
+    drop(cleanup);
     assert_eq!(before, host_mounts(), "host mount table changed");
 }
 

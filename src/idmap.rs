@@ -57,11 +57,17 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
     let mut trees = Trees::default();
     let mut container_ns: Option<Namespaces> = None;
     let mut home: Option<Home> = None;
+    // Without a user namespace in the container, nothing is locked there either (runc).
+    let locked =
+        config.namespaces.has(g::CLONE_NEWUSER) || config.joins.set().has(g::CLONE_NEWUSER);
     for (i, v) in config.mounts.iter().flat_map(|l| l.elements()).enumerate() {
         let m = Mount::decode(v, i)?;
         let Some(recursive) = m.options.idmap else {
             continue;
         };
+        let slot = trees.0.iter_mut().find(|t| t.is_none()).ok_or_else(|| {
+            InitError::invalid(STEP, m.at(), Reason::MoreIdmappedMountsThanOcinitsLimit16)
+        })?;
         let home = match home {
             Some(ref h) => h,
             None => home.insert(Home::here(m.at())?),
@@ -84,31 +90,38 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
         if m.options.flags & g::MS_REC != 0 {
             flags |= OpenTreeFlags::AT_RECURSIVE;
         }
-        // Cloned from the copy of our mounts that the mapping's mount namespace holds: there,
-        // as in the container's, every mount is locked (its flags, and what is mounted on
-        // it) and a shared one is a slave (runc clones from the container's own namespace).
-        // A relative source is the bundle's, the cwd there as here.
-        let tree = visit(&ns.mount, &ns.cwd, m.at()).and_then(|()| {
-            match rustix::mount::open_tree(rustix::fs::CWD, source.as_cstr(), flags) {
-                // Without rbind, mounts below the source would be revealed: locked, they
-                // cannot be left out (as a user namespace's bind in runc).
-                Err(e @ Errno::INVAL) if m.options.flags & g::MS_REC == 0 => {
-                    Err(InitError::sys(STEP, Op::Open, e, at_source)
-                        .because(Reason::MountsOnItNeedRbind))
-                }
-                r => r.ctx(STEP, Op::Open, at_source),
+        // In a container with a user namespace, cloned from the copy of our mounts that the
+        // mapping's mount namespace holds: there, as in the container's, every mount is
+        // locked (its flags, and what is mounted on it) and a shared one is a slave (runc
+        // clones from the container's own namespace). A relative source is the bundle's, the
+        // cwd there as here. Otherwise cloned here, and made a slave.
+        let clone = || match rustix::mount::open_tree(rustix::fs::CWD, source.as_cstr(), flags) {
+            // Without rbind, mounts below the source would be revealed: locked, they cannot
+            // be left out (as a user namespace's bind in runc).
+            Err(e @ Errno::INVAL) if locked && m.options.flags & g::MS_REC == 0 => {
+                Err(InitError::sys(STEP, Op::Open, e, at_source)
+                    .because(Reason::MountsOnItNeedRbind))
             }
-        });
-        visit(&home.mount, &home.cwd, m.at())?;
-        let tree = tree?;
+            r => r.ctx(STEP, Op::Open, at_source),
+        };
+        let tree = if locked {
+            let tree = visit(&ns.mount, &ns.cwd, m.at()).and_then(|()| clone());
+            visit(&home.mount, &home.cwd, m.at())?;
+            tree?
+        } else {
+            let tree = clone()?;
+            sys::mount_setattr_propagation(tree.as_fd(), g::MS_SLAVE).ctx(
+                STEP,
+                Op::MountSetattr,
+                m.at(),
+            )?;
+            tree
+        };
         sys::mount_setattr_idmap(tree.as_fd(), recursive, ns.user.as_fd()).ctx(
             STEP,
             Op::MountSetattr,
             m.at(),
         )?;
-        let slot = trees.0.iter_mut().find(|t| t.is_none()).ok_or_else(|| {
-            InitError::invalid(STEP, m.at(), Reason::MoreIdmappedMountsThanOcinitsLimit16)
-        })?;
         *slot = Some((i, tree));
     }
     Ok(trees)
@@ -127,6 +140,24 @@ impl Home {
         let open = |path: &CStr, flags| {
             rustix::fs::open(path, flags | OFlags::CLOEXEC, Mode::empty()).ctx(STEP, Op::Open, at)
         };
+        // The helpers are found as `/proc/PID`: that must be this PID namespace's procfs.
+        let mut link = [0u8; 16];
+        let n = rustix::fs::readlinkat_raw(rustix::fs::CWD, c"/proc/self", &mut link[..]).ctx(
+            STEP,
+            Op::Open,
+            at,
+        )?;
+        let mut pid = Line::<16>::new();
+        let _ = pid.push(&[Part::I(
+            rustix::process::getpid().as_raw_nonzero().get().into(),
+        )]);
+        if link.get(..n) != Some(pid.as_bytes()) {
+            return Err(InitError::invalid(
+                STEP,
+                at,
+                Reason::ProcIsNotThisPidNamespaces,
+            ));
+        }
         Ok(Home {
             mount: open(c"/proc/self/ns/mnt", OFlags::RDONLY)?,
             cwd: open(c".", OFlags::PATH)?,

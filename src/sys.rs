@@ -451,6 +451,21 @@ pub fn mount_setattr_idmap(
     setattr(tree, c"", recursive, &attr)
 }
 
+/// `mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, {propagation})`—Give the detached
+/// mount `tree` and every mount below it the propagation type `propagation` (`MS_SLAVE`, ...).
+pub fn mount_setattr_propagation(
+    tree: rustix::fd::BorrowedFd<'_>,
+    propagation: u32,
+) -> Result<(), Errno> {
+    let attr = g::mount_attr {
+        attr_set: 0,
+        attr_clr: 0,
+        propagation: u64::from(propagation),
+        userns_fd: 0,
+    };
+    setattr(tree, c"", true, &attr)
+}
+
 fn setattr(
     dirfd: rustix::fd::BorrowedFd<'_>,
     path: &CStr,

@@ -183,6 +183,7 @@ crate::texts! {
         AnIdmappedMountNeedsBothUidMappings = "an idmapped mount needs both uidMappings and gidMappings",
         IdmappedMountsMustBeBindMounts = "idmapped mounts must be bind mounts",
         MountsOnItNeedRbind = "mounts on it need rbind: they are locked",
+        ProcIsNotThisPidNamespaces = "/proc is not this PID namespace's: idmapped mounts need it",
         TmpcopyupIsForTmpfsMounts = "tmpcopyup is for tmpfs mounts",
         Tmpcopyup = "tmpcopyup",
         TmpcopyupDeeperThan32Levels = "tmpcopyup: deeper than 32 levels, or a link where a directory was",

@@ -120,9 +120,25 @@ fn mappings_of_its_own_without_a_user_namespace() {
     );
     let o = b.run(&config(&b, "stat -c '%u:%g' /m/root-file", &mount, PLAIN));
     assert_eq!(stdout(&o), "1000:1000\n", "{}", stderr(&o));
-    // Without rbind, the submount would be revealed: it is locked in the copy of the host's
-    // mounts the tree comes from (as runc refuses it in a user namespace).
-    let o = b.run(&config(&b, "true", &mount.replace("rbind", "bind"), PLAIN));
+    // Without rbind and without a user namespace, as runc: the tree's top only, the directory
+    // under the host's submount shows.
+    let o = b.run(&config(&b, OWNERS, &mount.replace("rbind", "bind"), PLAIN));
+    assert_eq!(
+        stdout(&o),
+        "/m/root-file 1000:1000\n/m/user-file 65534:65534\nstat: can't stat '/m/sub/root-file': No such file or directory\n",
+        "{}",
+        stderr(&o)
+    );
+    // In a container with a user namespace the submount is locked in the copy of the host's
+    // mounts the tree comes from: it cannot be left out (runc refuses it too).
+    let b2 = Bundle::new("idmapownns");
+    owned_by_container_root(&b2);
+    let o = b2.run(&config(
+        &b2,
+        "true",
+        &mount.replace("rbind", "bind"),
+        USERNS,
+    ));
     assert!(
         stderr(&o).contains("): open: Invalid argument (mounts on it need rbind: they are locked)"),
         "{}",
@@ -250,6 +266,23 @@ fn bad_idmapped_mounts_are_refused_by_name() {
         "{}",
         stderr(&o)
     );
+    // The helpers are found through /proc: a /proc of another PID namespace is refused.
+    let mount = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{src}","options":["bind"],"uidMappings":{one},"gidMappings":{one}}}"#
+    );
+    b.write_config(&config(&b, "touch /out/ran", &mount, PLAIN));
+    let o = Command::new("unshare")
+        .args(["--pid", "--fork", "--"])
+        .args(b.run_command())
+        .output()
+        .expect("unshare");
+    assert!(
+        stderr(&o)
+            .contains("/m): validate: /proc is not this PID namespace's: idmapped mounts need it"),
+        "{}",
+        stderr(&o)
+    );
+    assert!(!b.out("ran").exists());
     // No process of these inits (the id mapping's helper included) outlives a failure: none
     // is left with the bundle as its working directory.
     let left: Vec<_> = std::fs::read_dir("/proc")
@@ -401,7 +434,22 @@ fn idmapped_trees_are_slaves_and_locked_as_binds_are() {
         std::fs::read_to_string(readonly.join("file")).expect("read"),
         "original\n"
     );
-    // Nothing the container mounted (mounts[], the mask, its own) reached the host.
+    // Without a user namespace the tree is not locked (runc), but still a slave: the
+    // container's mounts below it stay in the container.
+    let b2 = Bundle::new("idmapslave");
+    let own = format!(
+        r#"{{"destination":"/m","type":"bind","source":"{s}","options":["rbind","idmap"],{MAP_1000}}},
+        {{"destination":"/m/sub","type":"tmpfs","source":"tmpfs"}}"#
+    );
+    let plain = PLAIN.to_string() + r#","maskedPaths":["/m/f"]"#;
+    let o = b2.run(&config(
+        &b2,
+        "mount -t tmpfs tmpfs /m/sub && echo mounted",
+        &own,
+        &plain,
+    ));
+    assert_eq!(stdout(&o), "mounted\n", "{}", stderr(&o));
+    // Nothing the containers mounted (mounts[], the mask, their own) reached the host.
     drop(cleanup);
     assert_eq!(before, host_mounts(), "host mount table changed");
 }

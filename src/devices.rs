@@ -305,17 +305,15 @@ fn config_device(root: BorrowedFd<'_>, d: &Device<'_>, i: usize) -> Result<(), I
     let slash = bytes.iter().rposition(|&c| c == b'/').unwrap_or(0);
     let parent =
         mounts::create_in_root(root, &bytes[..slash.max(1)], false).ctx(STEP, Op::Mkdir, at)?;
-    let umask = rustix::process::umask(Mode::empty());
-    let made = make_node(
+    // The umask is 0 since build_container began: `fileMode` is made as given.
+    make_node(
         parent.as_fd(),
         tail(path.as_cstr(), slash + 1),
         path.as_cstr(),
         &d.node,
         Made::Own,
         at,
-    );
-    rustix::process::umask(umask);
-    made
+    )
 }
 
 /// In a user namespace, where `mknod` is refused: bind the host's node at `host` (still

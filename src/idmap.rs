@@ -86,8 +86,9 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
         let at_source = At::item(Field::MountsSource, i);
         let source = CPath::decode(m.source.unwrap_or(JStr::EMPTY), STEP, at_source)?;
         // The tree follows rbind; the mapping follows ridmap (runc).
+        let rbind = m.options.flags & g::MS_REC != 0;
         let mut flags = OpenTreeFlags::OPEN_TREE_CLONE | OpenTreeFlags::OPEN_TREE_CLOEXEC;
-        if m.options.flags & g::MS_REC != 0 {
+        if rbind {
             flags |= OpenTreeFlags::AT_RECURSIVE;
         }
         // In a container with a user namespace, cloned from the copy of our mounts that the
@@ -98,7 +99,7 @@ pub fn prepare(config: &Config<'_>) -> Result<Trees, InitError> {
         let clone = || match rustix::mount::open_tree(rustix::fs::CWD, source.as_cstr(), flags) {
             // Without rbind, mounts below the source would be revealed: locked, they cannot
             // be left out (as a user namespace's bind in runc).
-            Err(e @ Errno::INVAL) if locked && m.options.flags & g::MS_REC == 0 => {
+            Err(e @ Errno::INVAL) if locked && !rbind => {
                 Err(InitError::sys(STEP, Op::Open, e, at_source)
                     .because(Reason::MountsOnItNeedRbind))
             }

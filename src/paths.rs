@@ -95,6 +95,12 @@ pub fn readonly(config: &Config<'_>) -> Result<(), InitError> {
     Ok(())
 }
 
+/// Character device 1:3.
+pub fn is_null_device(st: &rustix::fs::Stat) -> bool {
+    FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
+        && st.st_rdev == rustix::fs::makedev(1, 3)
+}
+
 /// The container's `/dev/null`, checked to be the null device, whatever the image or
 /// `mounts[]` put there (CVE-2025-31133).
 fn open_dev_null(step: Step, flags: OFlags) -> Result<OwnedFd, InitError> {
@@ -102,9 +108,7 @@ fn open_dev_null(step: Step, flags: OFlags) -> Result<OwnedFd, InitError> {
         .ctx(step, Op::Open, At::NONE)
         .map_err(|e| e.because(Reason::TheContainersDevNull))?;
     let st = rustix::fs::fstat(&null).ctx(step, Op::Open, At::NONE)?;
-    if FileType::from_raw_mode(st.st_mode) != FileType::CharacterDevice
-        || st.st_rdev != rustix::fs::makedev(1, 3)
-    {
+    if !is_null_device(&st) {
         return Err(InitError::invalid(
             step,
             At::NONE,

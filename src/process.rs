@@ -324,11 +324,7 @@ pub struct Stdio(pub [Result<(bool, u32), Errno>; 3]);
 impl Stdio {
     pub fn inspect() -> Stdio {
         Stdio(sys::stdio().map(|fd| {
-            rustix::fs::fstat(fd).map(|st| {
-                let null = FileType::from_raw_mode(st.st_mode) == FileType::CharacterDevice
-                    && st.st_rdev == rustix::fs::makedev(1, 3);
-                (null, st.st_uid)
-            })
+            rustix::fs::fstat(fd).map(|st| (crate::paths::is_null_device(&st), st.st_uid))
         }))
     }
 }
